@@ -1,0 +1,244 @@
+// The city.yaml model: what the loader produces and every other module reads.
+// Plain structs, validated by the loader (config/loader.h) before any other
+// module sees them: a CityConfig that exists has passed every check in
+// docs/config.md.
+#ifndef PRIVACITY_CONFIG_MODEL_H_
+#define PRIVACITY_CONFIG_MODEL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace privacity::config {
+
+// Where an element was written in city.yaml (1-based), for error messages.
+struct SourceLocation {
+  int line = 0;
+  int column = 0;
+};
+
+enum class LegalBasis {
+  kConsent,
+  kContract,
+  kLegalObligation,
+  kVitalInterest,
+  kPublicTask,
+  kLegitimateInterest,
+};
+
+struct Purpose {
+  std::string id;  // "research"
+  std::string description;
+  LegalBasis legal_basis = LegalBasis::kPublicTask;
+  bool prohibited = false;  // forbidden city-wide, e.g. marketing
+  // A mandatory purpose (e.g. legal-obligation billing) ignores objections.
+  bool mandatory = false;
+  SourceLocation location;
+};
+
+enum class FieldType { kString, kInt, kNumber, kBool, kTime, kPoint, kEnum };
+
+enum class FieldCategory {
+  kDirectIdentifier,
+  kSubjectIdentifier,
+  kQuasiIdentifier,
+  kLocation,
+  kTime,
+  kMeasurement,
+  kSensitive,
+  kFreeText,
+  kOther,
+};
+
+enum class TransformKind {
+  kDrop,
+  kKeep,
+  kPseudonymize,
+  kTimeBucket,
+  kCell,
+  kRound,
+  kClamp,
+  kTruncate,
+  kMap,
+  kRedact,
+};
+
+enum class RedactPattern { kPlate, kEmail, kPhone, kMac };
+
+// One transform step. Only the members of its kind are meaningful.
+struct Transform {
+  TransformKind kind = TransformKind::kKeep;
+  absl::Duration bucket;        // kTimeBucket
+  int cell_level = 0;           // kCell: S2 level 0..30
+  double step = 0;              // kRound: > 0
+  std::optional<double> min;    // kClamp: bottom coding
+  std::optional<double> max;    // kClamp: top coding
+  int length = 0;               // kTruncate: characters (code points) kept
+  // kMap: raw value -> generalised value, from an ARX-style hierarchy CSV
+  // (';'-separated rows, raw value first) at column `level`.
+  std::string table_path;       // as written, relative to city.yaml
+  int level = 1;
+  std::map<std::string, std::string> table;  // loaded by the loader
+  std::vector<RedactPattern> patterns;       // kRedact
+  SourceLocation location;
+};
+
+struct Field {
+  std::string name;
+  FieldType type = FieldType::kString;
+  FieldCategory category = FieldCategory::kOther;
+  // Input names the value is read from; default {name}. A point read from
+  // two columns lists [latitude, longitude].
+  std::vector<std::string> source;
+  bool required = false;
+  std::vector<std::string> values;  // kEnum: the allowed values
+  // Declared bounds of a numeric field (used for validation and DP clamping).
+  std::optional<double> min;
+  std::optional<double> max;
+  // Applied in order at ingest. Empty means keep.
+  std::vector<Transform> transforms;
+  SourceLocation location;
+
+  bool dropped() const {
+    return !transforms.empty() && transforms.front().kind == TransformKind::kDrop;
+  }
+};
+
+struct Stream {
+  std::string id;  // "energy.meter_readings"
+  std::string description;
+  std::vector<Field> fields;
+  // The field naming the data subject; empty for streams with no personal
+  // data. When set, records are sealed per subject and epoch.
+  std::string subject_field;
+  std::string time_field;      // required: the event time
+  std::string location_field;  // optional: a point or cell field
+  // Pseudonym epoch length: pseudonyms are stable within one epoch.
+  absl::Duration epoch = absl::Hours(24);
+  // How long records are kept, and how long records of one epoch stay
+  // linkable to their subject (epoch key and blind index kept).
+  absl::Duration retention = absl::Hours(24 * 365);
+  absl::Duration linkability = absl::Hours(24 * 30);
+  LegalBasis legal_basis = LegalBasis::kPublicTask;
+  std::vector<std::string> purposes;
+  SourceLocation location;
+
+  const Field* FindField(std::string_view name) const {
+    for (const Field& f : fields) {
+      if (f.name == name) return &f;
+    }
+    return nullptr;
+  }
+  bool personal() const { return !subject_field.empty(); }
+};
+
+enum class PartyKind { kDepartment, kPartner, kResearcher, kPublic };
+
+struct Party {
+  std::string id;  // "transport-dept"
+  std::string name;
+  PartyKind kind = PartyKind::kDepartment;
+  std::string contact;
+  SourceLocation location;
+};
+
+// Access levels, weakest first; a level grants nothing above itself.
+enum class AccessLevel { kPublic, kAggregate, kExtract, kRecords };
+
+struct Budget {
+  double epsilon = 0;
+  double delta = 0;
+  absl::Duration period = absl::Hours(24 * 30);
+};
+
+struct Agreement {
+  std::string id;
+  std::string party;
+  std::string stream;
+  AccessLevel level = AccessLevel::kAggregate;
+  std::vector<std::string> purposes;
+  std::vector<std::string> fields;  // granted fields (records and extract)
+  std::optional<absl::Time> valid_from;
+  std::optional<absl::Time> valid_until;
+  // Coarsest-allowed granularity: records are coarsened to at least these.
+  std::optional<absl::Duration> time_granularity;
+  std::optional<int> cell_level;
+  int k_threshold = 0;            // extract: minimum equivalence class size
+  std::optional<Budget> budget;   // aggregate: DP budget per period
+  std::optional<absl::Duration> delete_after;  // duty, shown publicly
+  bool no_onward_sharing = false;              // duty, shown publicly
+  SourceLocation location;
+};
+
+struct Sensor {
+  std::string id;
+  std::string stream;
+  std::string name;
+  std::optional<double> latitude;
+  std::optional<double> longitude;
+  std::string owner;
+  std::string contact;
+  SourceLocation location;
+};
+
+// The city's declared area, used as the public partition domain.
+struct Area {
+  double min_latitude = 0, min_longitude = 0;
+  double max_latitude = 0, max_longitude = 0;
+};
+
+struct City {
+  std::string name;
+  std::string controller;  // the data office
+  std::string contact;     // the DPO
+  std::optional<Area> area;
+};
+
+struct CityConfig {
+  City city;
+  // Store URI: "sqlite:" + path relative to the data dir (default), later
+  // "postgresql://...".
+  std::string store = "sqlite:privacity.db";
+  std::vector<Purpose> purposes;
+  std::vector<Stream> streams;
+  std::vector<Party> parties;
+  std::vector<Agreement> agreements;
+  std::vector<Sensor> sensors;
+  std::string source_path;  // the file this was loaded from
+
+  const Stream* FindStream(std::string_view id) const {
+    for (const Stream& s : streams) {
+      if (s.id == id) return &s;
+    }
+    return nullptr;
+  }
+  const Purpose* FindPurpose(std::string_view id) const {
+    for (const Purpose& p : purposes) {
+      if (p.id == id) return &p;
+    }
+    return nullptr;
+  }
+  const Party* FindParty(std::string_view id) const {
+    for (const Party& p : parties) {
+      if (p.id == id) return &p;
+    }
+    return nullptr;
+  }
+};
+
+// Names as written in city.yaml ("subject-identifier", "time_bucket", ...).
+std::string_view ToString(LegalBasis v);
+std::string_view ToString(FieldType v);
+std::string_view ToString(FieldCategory v);
+std::string_view ToString(TransformKind v);
+std::string_view ToString(RedactPattern v);
+std::string_view ToString(PartyKind v);
+std::string_view ToString(AccessLevel v);
+
+}  // namespace privacity::config
+
+#endif  // PRIVACITY_CONFIG_MODEL_H_

@@ -1,0 +1,68 @@
+// Persistence of wrapped keys. The keyring (crypto/keyring.h) wraps and
+// unwraps; a KeyStore only keeps the wrapped bytes. The store module
+// implements this interface on SQLite (and PostgreSQL).
+#ifndef PRIVACITY_CRYPTO_KEY_STORE_H_
+#define PRIVACITY_CRYPTO_KEY_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace privacity::crypto {
+
+enum class KeyKind {
+  kIndex = 1,       // blind index key (one per trust)
+  kClaim = 2,       // claim-code key (one per trust)
+  kPseudonym = 3,   // per stream and epoch
+  kSubjectDek = 4,  // per subject, stream and epoch
+  kLogSigning = 5,  // Ed25519 seed for checkpoints
+};
+
+// The coordinates that name one key. Unused parts are empty / 0.
+struct KeyName {
+  KeyKind kind = KeyKind::kIndex;
+  std::string scope;    // stream id for kPseudonym and kSubjectDek
+  int64_t epoch = 0;    // epoch number for kPseudonym and kSubjectDek
+  std::string subject;  // blind index (32 bytes) for kSubjectDek
+
+  bool operator==(const KeyName&) const = default;
+};
+
+struct WrappedKey {
+  int64_t id = 0;  // assigned by the KeyStore
+  KeyName name;
+  std::string wrapped;  // AEAD output under the master key
+  absl::Time created;
+};
+
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+
+  // Inserts `key` unless a live key with the same name exists, and returns
+  // the stored key either way (so two processes racing to create a key
+  // agree on one). The id of `key` is ignored.
+  virtual absl::StatusOr<WrappedKey> InsertKeyIfAbsent(const WrappedKey& key) = 0;
+
+  // The live key with this name, or nullopt.
+  virtual absl::StatusOr<std::optional<WrappedKey>> FindKey(const KeyName& name) = 0;
+
+  // The live key with this id; NotFound when absent or destroyed.
+  virtual absl::StatusOr<WrappedKey> GetKey(int64_t id) = 0;
+
+  // Deletes the key for good (the row and its bytes). NotFound when absent.
+  virtual absl::Status DestroyKey(int64_t id) = 0;
+
+  // Live keys of `kind` and `scope` with epoch < `before_epoch`.
+  virtual absl::StatusOr<std::vector<WrappedKey>> ListKeysBefore(
+      KeyKind kind, const std::string& scope, int64_t before_epoch) = 0;
+};
+
+}  // namespace privacity::crypto
+
+#endif  // PRIVACITY_CRYPTO_KEY_STORE_H_

@@ -1,0 +1,155 @@
+// The Store: everything privacity keeps, behind one interface so the
+// embedded SQLite backend and the PostgreSQL backend are interchangeable.
+// A backend is chosen by URI scheme: "sqlite:PATH" (PATH relative to the
+// data dir) or "postgresql://...".
+//
+// Every method is atomic: on error nothing of the call is written.
+// Implementations are thread-safe.
+#ifndef PRIVACITY_STORE_STORE_H_
+#define PRIVACITY_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "crypto/key_store.h"
+
+namespace privacity::store {
+
+// One stored observation. Raw identifiers never appear here: the subject is
+// present only as its blind index, and for personal streams the payload is
+// sealed under the subject's data key.
+struct StoredRecord {
+  int64_t id = 0;           // from ReserveRecordIds; bound into the AEAD
+  std::string stream;
+  int64_t time_us = 0;      // event time after the stream's transforms
+  uint64_t cell = 0;        // S2 cell id of the location; 0 when none
+  int64_t epoch = 0;        // pseudonym epoch of the record
+  std::string blind_index;  // 32 bytes; empty when none or unlinked
+  int64_t key_id = 0;       // subject DEK sealing the payload; 0 = plain
+  std::string payload;      // sealed bytes, or canonical JSON when plain
+  int64_t batch = 0;        // ingest batch the record arrived in
+};
+
+struct RecordQuery {
+  std::string stream;
+  std::optional<int64_t> from_us;  // inclusive
+  std::optional<int64_t> to_us;    // exclusive
+  // Keep records whose cell lies in one of these closed ranges of S2 cell
+  // ids (a region's covering). Empty means everywhere.
+  std::vector<std::pair<uint64_t, uint64_t>> cell_ranges;
+  int64_t after_id = 0;  // cursor: records with id > after_id, by id
+  int64_t limit = 0;     // 0 = no limit
+};
+
+enum class ConsentState { kGranted, kWithdrawn, kObjected };
+
+struct ConsentEvent {
+  std::string blind_index;
+  std::string purpose;
+  ConsentState state = ConsentState::kGranted;
+  absl::Time time;
+  std::string source;  // "portal", "controller", ...
+};
+
+// One charge against a DP budget.
+struct BudgetCharge {
+  std::string agreement;
+  int64_t period = 0;      // period number since 1970
+  std::string query_key;   // canonical hash of the query, for caching
+  double epsilon = 0;
+  double delta = 0;
+  absl::Time time;
+  std::string result;      // cached released answer (already noised)
+};
+
+struct BudgetSpent {
+  double epsilon = 0;
+  double delta = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- Records ---------------------------------------------------------
+  // Reserves `n` consecutive record ids and returns the first. Ids are
+  // unique across processes sharing the store.
+  virtual absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) = 0;
+
+  // Appends all of `records` in one transaction, or none.
+  virtual absl::Status AppendRecords(absl::Span<const StoredRecord> records) = 0;
+
+  // Calls `fn` for each matching record in id order. Stops at the first
+  // non-OK status from `fn` and returns it.
+  virtual absl::Status ScanRecords(
+      const RecordQuery& query,
+      const std::function<absl::Status(const StoredRecord&)>& fn) = 0;
+
+  // Records linked to `blind_index`, across streams, in id order.
+  virtual absl::StatusOr<std::vector<StoredRecord>> FindRecordsBySubject(
+      const std::string& blind_index) = 0;
+
+  // Deletes every record linked to `blind_index`; returns how many.
+  virtual absl::StatusOr<int64_t> DeleteRecordsBySubject(
+      const std::string& blind_index) = 0;
+
+  // Deletes records of `stream` with time_us < `before_us` (retention).
+  virtual absl::StatusOr<int64_t> DeleteRecordsBefore(const std::string& stream,
+                                                      int64_t before_us) = 0;
+
+  // Clears the blind index of records of `stream` with epoch < `before_epoch`
+  // (end of the linkability window); returns how many were unlinked.
+  virtual absl::StatusOr<int64_t> UnlinkRecordsBefore(const std::string& stream,
+                                                      int64_t before_epoch) = 0;
+
+  virtual absl::StatusOr<int64_t> CountRecords(const std::string& stream) = 0;
+
+  // --- Keys --------------------------------------------------------------
+  virtual crypto::KeyStore& keys() = 0;
+
+  // --- Consent -----------------------------------------------------------
+  virtual absl::Status AppendConsentEvent(const ConsentEvent& event) = 0;
+  // The latest state per purpose for this subject, with its history.
+  virtual absl::StatusOr<std::vector<ConsentEvent>> ConsentHistory(
+      const std::string& blind_index) = 0;
+  virtual absl::Status DeleteConsentHistory(const std::string& blind_index) = 0;
+
+  // --- DP budget ledger ---------------------------------------------------
+  // Atomically: if a charge with the same (agreement, period, query_key)
+  // exists, returns it (a cached answer, no new cost). Otherwise, if the
+  // period's spend plus `charge` stays within `cap`, records `charge` and
+  // returns it; if not, returns ResourceExhausted naming what remains.
+  virtual absl::StatusOr<BudgetCharge> ChargeBudget(const BudgetCharge& charge,
+                                                    const BudgetSpent& cap) = 0;
+  virtual absl::StatusOr<BudgetSpent> SpentBudget(const std::string& agreement,
+                                                  int64_t period) = 0;
+
+  // --- Meta --------------------------------------------------------------
+  virtual absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) = 0;
+  virtual absl::Status PutMeta(const std::string& key, const std::string& value) = 0;
+
+  // Makes deletions physical: checkpoints and truncates the WAL so freed
+  // pages holding old plaintext or keys are overwritten (secure_delete).
+  virtual absl::Status Compact() = 0;
+
+  // Paths of files this store writes (for byte-scan tests); empty if none.
+  virtual std::vector<std::string> Files() const = 0;
+};
+
+using StorePtr = std::unique_ptr<Store>;
+
+// Opens (creating and migrating when needed) the store named by `uri`.
+// "sqlite:PATH" resolves PATH against `data_dir` unless absolute.
+absl::StatusOr<StorePtr> OpenStore(const std::string& uri, const std::string& data_dir);
+
+}  // namespace privacity::store
+
+#endif  // PRIVACITY_STORE_STORE_H_
