@@ -154,8 +154,9 @@ absl::Time FloorTime(absl::Time t, absl::Duration bucket) {
 }
 
 int64_t EpochNumber(absl::Time t, absl::Duration length) {
+  absl::Duration remainder;
   return absl::IDivDuration(absl::Floor(t - absl::UnixEpoch(), length), length,
-                            nullptr);
+                            &remainder);
 }
 
 }  // namespace privacity
