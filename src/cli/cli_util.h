@@ -1,0 +1,39 @@
+// Helpers shared by the subcommands: the --config/--data-dir pair, opening
+// the trust, and reporting errors.
+#ifndef PRIVACITY_CLI_CLI_UTIL_H_
+#define PRIVACITY_CLI_CLI_UTIL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "server/trust.h"
+
+namespace CLI {
+class App;
+}
+
+namespace privacity::cli {
+
+struct TrustOptions {
+  std::string config_path = "city.yaml";
+  std::string data_dir = "data";
+};
+
+// Adds --config and --data-dir to `command`.
+void AddTrustOptions(CLI::App& command, TrustOptions& options);
+
+// Loads the config and opens the initialised trust it names.
+absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& options,
+                                                         Clock& clock, RandomSource& random);
+
+// Prints "privacity: <message>" on stderr and returns the exit code for
+// `status` (1).
+int ReportError(const absl::Status& status);
+
+}  // namespace privacity::cli
+
+#endif  // PRIVACITY_CLI_CLI_UTIL_H_

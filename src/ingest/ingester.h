@@ -1,0 +1,84 @@
+// Ingest of one stream: input records in, sealed records stored.
+//
+// Records pass through the stream pipeline (transform/pipeline.h) on the
+// caller's thread and are appended to the store in batches by a writer
+// thread, so parsing and sealing overlap with the database write. Each batch
+// is one transaction: a record is stored whole or not at all, and a bad
+// record never stops its good neighbours.
+#ifndef PRIVACITY_INGEST_INGESTER_H_
+#define PRIVACITY_INGEST_INGESTER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "config/model.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+#include "transform/pipeline.h"
+#include "transform/value.h"
+
+namespace privacity::ingest {
+
+struct RecordError {
+  int64_t line = 0;
+  std::string message;  // names the field and reason; never a value
+};
+
+struct IngestSummary {
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  std::vector<RecordError> errors;  // the first max_reported_errors
+  int64_t batches = 0;
+};
+
+struct IngestOptions {
+  size_t batch_size = 8192;
+  size_t max_reported_errors = 100;
+};
+
+class Ingester {
+ public:
+  // REQUIRES: every argument outlives the ingester.
+  static absl::StatusOr<std::unique_ptr<Ingester>> Create(const config::Stream& stream,
+                                                          store::Store& store,
+                                                          crypto::Keyring& keyring,
+                                                          RandomSource& random,
+                                                          IngestOptions options);
+  ~Ingester();
+
+  // Processes one record. A bad record is counted and reported, and OK is
+  // returned; an error means the trust itself failed (store, keys) and the
+  // ingest must stop.
+  absl::Status Add(const transform::InputRecord& record);
+  // Counts a record the reader could not parse.
+  void Reject(int64_t line, std::string message);
+  // Writes what is buffered and waits for the writer. Call once, at the end.
+  absl::Status Finish();
+
+  const IngestSummary& summary() const { return summary_; }
+
+ private:
+  class Writer;
+  Ingester(const config::Stream& stream, store::Store& store, IngestOptions options);
+  absl::Status Flush();
+
+  const config::Stream& stream_;
+  store::Store& store_;
+  IngestOptions options_;
+  std::unique_ptr<transform::StreamPipeline> pipeline_;
+  std::unique_ptr<Writer> writer_;
+  std::vector<store::StoredRecord> batch_;
+  int64_t next_id_ = 0;
+  int64_t ids_left_ = 0;
+  IngestSummary summary_;
+};
+
+}  // namespace privacity::ingest
+
+#endif  // PRIVACITY_INGEST_INGESTER_H_

@@ -1,0 +1,158 @@
+#include "server/records_view.h"
+
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/time_util.h"
+#include "crypto/crypto.h"
+#include "nlohmann/json.hpp"
+#include "transform/field_transform.h"
+#include "transform/pipeline.h"
+
+namespace privacity::server {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Consent state of one subject for one purpose, from the latest event.
+enum class SubjectConsent { kNone, kGranted, kWithdrawn, kObjected };
+
+class ConsentCache {
+ public:
+  ConsentCache(store::Store& store, std::string purpose)
+      : store_(store), purpose_(std::move(purpose)) {}
+
+  absl::StatusOr<SubjectConsent> Get(const std::string& blind_index) {
+    auto it = cache_.find(blind_index);
+    if (it != cache_.end()) return it->second;
+    ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
+                     store_.ConsentHistory(blind_index));
+    SubjectConsent state = SubjectConsent::kNone;
+    absl::Time latest = absl::InfinitePast();
+    for (const store::ConsentEvent& e : history) {
+      if (e.purpose != purpose_ || e.time < latest) continue;
+      latest = e.time;
+      switch (e.state) {
+        case store::ConsentState::kGranted: state = SubjectConsent::kGranted; break;
+        case store::ConsentState::kWithdrawn: state = SubjectConsent::kWithdrawn; break;
+        case store::ConsentState::kObjected: state = SubjectConsent::kObjected; break;
+      }
+    }
+    cache_.emplace(blind_index, state);
+    return state;
+  }
+
+ private:
+  store::Store& store_;
+  std::string purpose_;
+  absl::flat_hash_map<std::string, SubjectConsent> cache_;
+};
+
+// Coarsens one released value to the agreement's granularity.
+void Coarsen(const config::Field& field, const policy::Obligations& ob, json& value) {
+  if (field.type == config::FieldType::kTime && ob.time_granularity.has_value() &&
+      value.is_string()) {
+    auto t = ParseTimestamp(value.get<std::string>());
+    if (t.ok()) value = FormatTimestamp(transform::CoarsenTime(*t, *ob.time_granularity));
+    return;
+  }
+  if (field.type != config::FieldType::kPoint || !ob.cell_level.has_value()) return;
+  if (value.is_string()) {  // stored as a cell token
+    auto cell = transform::CellFromToken(value.get<std::string>());
+    if (cell.ok()) value = transform::CellToken(transform::CoarsenCell(*cell, *ob.cell_level));
+  } else if (value.is_object() && value.contains("lat") && value.contains("lon") &&
+             value["lat"].is_number() && value["lon"].is_number()) {
+    const transform::GeoPoint p{value["lat"].get<double>(), value["lon"].get<double>()};
+    value = transform::CellToken(transform::CellOf(p, *ob.cell_level));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<RecordsReadResult> ReadRecords(
+    Trust& trust, const policy::AccessRequest& request, const RecordsReadOptions& options,
+    const std::function<absl::Status(const std::string& row)>& emit) {
+  RecordsReadResult result;
+  if (request.level != config::AccessLevel::kRecords) {
+    return absl::InvalidArgumentError("a records read must ask for the records level");
+  }
+  result.decision = policy::Decide(trust.config(), request, trust.clock().Now());
+  if (!result.decision.permitted()) return result;
+  const policy::Obligations& ob = result.decision.obligations;
+  const config::Stream* stream = trust.config().FindStream(request.stream);
+  if (stream == nullptr) return absl::InternalError("permitted stream is not configured");
+
+  store::RecordQuery query;
+  query.stream = stream->id;
+  if (request.from) query.from_us = absl::ToUnixMicros(*request.from);
+  if (request.to) query.to_us = absl::ToUnixMicros(*request.to);
+  query.after_id = options.after_id;
+  // One extra row tells whether another page exists.
+  query.limit = options.limit > 0 ? options.limit + 1 : 0;
+
+  ConsentCache consent(trust.store(), request.purpose);
+  absl::flat_hash_map<int64_t, std::unique_ptr<crypto::Aead>> data_keys;
+  int64_t seen = 0;
+  const absl::Status scan = trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
+    if (options.limit > 0 && seen == options.limit) {
+      result.more = true;
+      return absl::CancelledError("page full");
+    }
+    ++seen;
+    result.last_id = r.id;
+    if (stream->personal() && (ob.consent_required || ob.exclude_objectors)) {
+      // A record no longer linked to its subject cannot show consent.
+      SubjectConsent state = SubjectConsent::kNone;
+      if (!r.blind_index.empty()) {
+        ASSIGN_OR_RETURN(state, consent.Get(r.blind_index));
+      }
+      if ((ob.consent_required && state != SubjectConsent::kGranted) ||
+          (ob.exclude_objectors && state == SubjectConsent::kObjected)) {
+        ++result.withheld;
+        return absl::OkStatus();
+      }
+    }
+    std::string plaintext;
+    if (r.key_id == 0) {
+      plaintext = r.payload;
+    } else {
+      auto it = data_keys.find(r.key_id);
+      if (it == data_keys.end()) {
+        auto key = trust.keyring().GetById(r.key_id);
+        if (absl::IsNotFound(key.status())) {
+          // The subject's key was destroyed (erasure): the record is gone.
+          return absl::OkStatus();
+        }
+        if (!key.ok()) return key.status();
+        ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead, crypto::Aead::Create(key->key));
+        it = data_keys.emplace(r.key_id, std::move(aead)).first;
+      }
+      ASSIGN_OR_RETURN(plaintext,
+                       it->second->Open(r.payload, transform::PayloadAssociatedData(stream->id, r.id)));
+    }
+    json stored = json::parse(plaintext, nullptr, /*allow_exceptions=*/false);
+    if (!stored.is_object()) {
+      return absl::DataLossError(absl::StrCat("record ", r.id, " has a corrupt payload"));
+    }
+    json row = json::object();
+    row["id"] = r.id;
+    for (const std::string& name : ob.fields) {
+      auto it = stored.find(name);
+      if (it == stored.end()) continue;
+      const config::Field* field = stream->FindField(name);
+      if (field == nullptr) continue;
+      json value = *it;
+      Coarsen(*field, ob, value);
+      row[name] = std::move(value);
+    }
+    ++result.rows;
+    return emit(row.dump());
+  });
+  if (!scan.ok() && !(result.more && absl::IsCancelled(scan))) return scan;
+  return result;
+}
+
+}  // namespace privacity::server

@@ -1,0 +1,44 @@
+// The records-level view: pseudonymised rows of one stream, released as an
+// agreement allows. Decide first; on a permit, scan the store, open each
+// sealed payload with its subject's data key, apply consent and objection,
+// keep only the granted fields and coarsen them to the agreement's
+// granularity. Each row is one JSON object:
+//   {"id":N,"<field>":value,...}
+// where a subject field carries the pseudonym of the record's own epoch.
+#ifndef PRIVACITY_SERVER_RECORDS_VIEW_H_
+#define PRIVACITY_SERVER_RECORDS_VIEW_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "policy/decision.h"
+#include "server/trust.h"
+
+namespace privacity::server {
+
+struct RecordsReadOptions {
+  int64_t after_id = 0;  // cursor: rows with id > after_id
+  int64_t limit = 0;     // 0 = no limit
+};
+
+struct RecordsReadResult {
+  policy::Decision decision;
+  int64_t rows = 0;         // rows released
+  int64_t withheld = 0;     // rows left out for consent or objection
+  int64_t last_id = 0;      // cursor for the next page
+  bool more = false;        // the limit stopped the scan early
+};
+
+// Decides `request` (its level must be kRecords) and, when permitted, calls
+// `emit` with each released row as a JSON object. A denial is not an error:
+// it is returned in the result's decision. Errors are failures of the trust
+// (store, keys) or of `emit`.
+absl::StatusOr<RecordsReadResult> ReadRecords(
+    Trust& trust, const policy::AccessRequest& request, const RecordsReadOptions& options,
+    const std::function<absl::Status(const std::string& row)>& emit);
+
+}  // namespace privacity::server
+
+#endif  // PRIVACITY_SERVER_RECORDS_VIEW_H_

@@ -1,0 +1,63 @@
+// The running trust: the city config, the store, the keyring, and the clock
+// and randomness they use, opened from a data directory. The CLI, the HTTP
+// server and tests all work through this one object.
+//
+// Data directory layout:
+//   master.key        32-byte master key, mode 0600 (or PRIVACITY_MASTER_KEY)
+//   privacity.db      the embedded store (SQLite, WAL), unless city.yaml
+//                     names another store
+#ifndef PRIVACITY_SERVER_TRUST_H_
+#define PRIVACITY_SERVER_TRUST_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "config/model.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+namespace privacity::server {
+
+inline constexpr char kMasterKeyFile[] = "master.key";
+
+class Trust {
+ public:
+  // Creates `data_dir` (mode 0700) if needed, a new master key, the store
+  // and the trust-wide keys. Fails with AlreadyExists when `data_dir`
+  // already holds a master key.
+  static absl::Status Initialize(const config::CityConfig& config,
+                                 const std::string& data_dir, Clock& clock,
+                                 RandomSource& random);
+
+  // Opens an initialised data directory. FailedPrecondition when it is not
+  // initialised or the master key file is readable by group or others.
+  // REQUIRES: `clock` and `random` outlive the trust.
+  static absl::StatusOr<std::unique_ptr<Trust>> Open(config::CityConfig config,
+                                                     const std::string& data_dir,
+                                                     Clock& clock, RandomSource& random);
+
+  const config::CityConfig& config() const { return config_; }
+  store::Store& store() { return *store_; }
+  crypto::Keyring& keyring() { return *keyring_; }
+  Clock& clock() { return clock_; }
+  RandomSource& random() { return random_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  Trust(config::CityConfig config, std::string data_dir, Clock& clock, RandomSource& random)
+      : config_(std::move(config)), data_dir_(std::move(data_dir)), clock_(clock), random_(random) {}
+
+  config::CityConfig config_;
+  std::string data_dir_;
+  Clock& clock_;
+  RandomSource& random_;
+  store::StorePtr store_;
+  std::unique_ptr<crypto::Keyring> keyring_;
+};
+
+}  // namespace privacity::server
+
+#endif  // PRIVACITY_SERVER_TRUST_H_
