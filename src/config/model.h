@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -72,15 +73,15 @@ enum class RedactPattern { kPlate, kEmail, kPhone, kMac };
 // One transform step. Only the members of its kind are meaningful.
 struct Transform {
   TransformKind kind = TransformKind::kKeep;
-  absl::Duration bucket;        // kTimeBucket
-  int cell_level = 0;           // kCell: S2 level 0..30
-  double step = 0;              // kRound: > 0
-  std::optional<double> min;    // kClamp: bottom coding
-  std::optional<double> max;    // kClamp: top coding
-  int length = 0;               // kTruncate: characters (code points) kept
+  absl::Duration bucket;      // kTimeBucket
+  int cell_level = 0;         // kCell: S2 level 0..30
+  double step = 0;            // kRound: > 0
+  std::optional<double> min;  // kClamp: bottom coding
+  std::optional<double> max;  // kClamp: top coding
+  int length = 0;             // kTruncate: characters (code points) kept
   // kMap: raw value -> generalised value, from an ARX-style hierarchy CSV
   // (';'-separated rows, raw value first) at column `level`.
-  std::string table_path;       // as written, relative to city.yaml
+  std::string table_path;  // as written, relative to city.yaml
   int level = 1;
   std::map<std::string, std::string> table;  // loaded by the loader
   std::vector<RedactPattern> patterns;       // kRedact
@@ -167,8 +168,8 @@ struct Agreement {
   // Coarsest-allowed granularity: records are coarsened to at least these.
   std::optional<absl::Duration> time_granularity;
   std::optional<int> cell_level;
-  int k_threshold = 0;            // extract: minimum equivalence class size
-  std::optional<Budget> budget;   // aggregate: DP budget per period
+  int k_threshold = 0;                         // extract: minimum equivalence class size
+  std::optional<Budget> budget;                // aggregate: DP budget per period
   std::optional<absl::Duration> delete_after;  // duty, shown publicly
   bool no_onward_sharing = false;              // duty, shown publicly
   SourceLocation location;
@@ -238,6 +239,16 @@ std::string_view ToString(TransformKind v);
 std::string_view ToString(RedactPattern v);
 std::string_view ToString(PartyKind v);
 std::string_view ToString(AccessLevel v);
+
+// Inverses of ToString: the value a city.yaml name stands for, or nullopt
+// when the name is unknown (the names are case-sensitive).
+std::optional<LegalBasis> ParseLegalBasis(std::string_view name);
+std::optional<FieldType> ParseFieldType(std::string_view name);
+std::optional<FieldCategory> ParseFieldCategory(std::string_view name);
+std::optional<TransformKind> ParseTransformKind(std::string_view name);
+std::optional<RedactPattern> ParseRedactPattern(std::string_view name);
+std::optional<PartyKind> ParsePartyKind(std::string_view name);
+std::optional<AccessLevel> ParseAccessLevel(std::string_view name);
 
 }  // namespace privacity::config
 

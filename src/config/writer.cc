@@ -1,0 +1,240 @@
+// ToYaml and DescribeConfig: the model written back as city.yaml text.
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/time_util.h"
+#include "config/loader.h"
+#include "config/model.h"
+
+namespace privacity::config {
+namespace {
+
+// Shortest text that reads back as the same double.
+std::string Number(double v) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, v);
+  return std::string(buffer, result.ptr);
+}
+
+// Free text and ids are always quoted, so no value can read back as a
+// number, a boolean or null.
+void Text(YAML::Emitter& out, std::string_view key, const std::string& value) {
+  out << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << value;
+}
+
+void Plain(YAML::Emitter& out, std::string_view key, std::string_view value) {
+  out << YAML::Key << std::string(key) << YAML::Value << std::string(value);
+}
+
+void Bool(YAML::Emitter& out, std::string_view key, bool value) {
+  out << YAML::Key << std::string(key) << YAML::Value << value;
+}
+
+void TextList(YAML::Emitter& out, std::string_view key,
+              const std::vector<std::string>& values) {
+  out << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string& v : values) out << YAML::DoubleQuoted << v;
+  out << YAML::EndSeq;
+}
+
+void WriteStep(YAML::Emitter& out, const Transform& t) {
+  out << YAML::Flow << YAML::BeginMap;
+  const std::string name(ToString(t.kind));
+  switch (t.kind) {
+    case TransformKind::kTimeBucket:
+      Plain(out, name, FormatDurationSpec(t.bucket));
+      break;
+    case TransformKind::kCell:
+      Plain(out, name, absl::StrCat(t.cell_level));
+      break;
+    case TransformKind::kRound:
+      Plain(out, name, Number(t.step));
+      break;
+    case TransformKind::kClamp:
+      out << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginSeq
+          << (t.min ? Number(*t.min) : std::string("~"))
+          << (t.max ? Number(*t.max) : std::string("~")) << YAML::EndSeq;
+      break;
+    case TransformKind::kTruncate:
+      Plain(out, name, absl::StrCat(t.length));
+      break;
+    case TransformKind::kMap:
+      Text(out, name, t.table_path);
+      Plain(out, "level", absl::StrCat(t.level));
+      break;
+    case TransformKind::kRedact: {
+      out << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (RedactPattern p : t.patterns) out << std::string(ToString(p));
+      out << YAML::EndSeq;
+      break;
+    }
+    case TransformKind::kDrop:
+    case TransformKind::kKeep:
+    case TransformKind::kPseudonymize:
+      break;  // written as scalars by WriteField
+  }
+  out << YAML::EndMap;
+}
+
+void WriteField(YAML::Emitter& out, const Field& f) {
+  out << YAML::BeginMap;
+  Text(out, "name", f.name);
+  Plain(out, "type", ToString(f.type));
+  Plain(out, "category", ToString(f.category));
+  if (f.source.size() == 1) {
+    Text(out, "source", f.source[0]);
+  } else if (!f.source.empty()) {
+    TextList(out, "source", f.source);
+  }
+  Bool(out, "required", f.required);
+  if (f.type == FieldType::kEnum) TextList(out, "values", f.values);
+  if (f.min) Plain(out, "min", Number(*f.min));
+  if (f.max) Plain(out, "max", Number(*f.max));
+  if (f.transforms.size() == 1 &&
+      (f.transforms[0].kind == TransformKind::kDrop ||
+       f.transforms[0].kind == TransformKind::kKeep ||
+       f.transforms[0].kind == TransformKind::kPseudonymize)) {
+    Plain(out, "transform", ToString(f.transforms[0].kind));
+  } else if (!f.transforms.empty()) {
+    out << YAML::Key << "transform" << YAML::Value << YAML::BeginSeq;
+    for (const Transform& t : f.transforms) WriteStep(out, t);
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+void WriteStream(YAML::Emitter& out, const Stream& s) {
+  out << YAML::BeginMap;
+  Text(out, "id", s.id);
+  Text(out, "description", s.description);
+  if (!s.subject_field.empty()) Text(out, "subject", s.subject_field);
+  Text(out, "time", s.time_field);
+  if (!s.location_field.empty()) Text(out, "location", s.location_field);
+  Plain(out, "epoch", FormatDurationSpec(s.epoch));
+  Plain(out, "retention", FormatDurationSpec(s.retention));
+  Plain(out, "linkability", FormatDurationSpec(s.linkability));
+  Plain(out, "legal_basis", ToString(s.legal_basis));
+  TextList(out, "purposes", s.purposes);
+  out << YAML::Key << "fields" << YAML::Value << YAML::BeginSeq;
+  for (const Field& f : s.fields) WriteField(out, f);
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
+void WriteAgreement(YAML::Emitter& out, const Agreement& a) {
+  out << YAML::BeginMap;
+  Text(out, "id", a.id);
+  Text(out, "party", a.party);
+  Text(out, "stream", a.stream);
+  Plain(out, "level", ToString(a.level));
+  TextList(out, "purposes", a.purposes);
+  if (!a.fields.empty() || a.level == AccessLevel::kRecords ||
+      a.level == AccessLevel::kExtract) {
+    TextList(out, "fields", a.fields);
+  }
+  if (a.valid_from) Plain(out, "valid_from", FormatTimestamp(*a.valid_from));
+  if (a.valid_until) Plain(out, "valid_until", FormatTimestamp(*a.valid_until));
+  if (a.time_granularity) {
+    Plain(out, "time_granularity", FormatDurationSpec(*a.time_granularity));
+  }
+  if (a.cell_level) Plain(out, "cell_level", absl::StrCat(*a.cell_level));
+  if (a.level == AccessLevel::kExtract) Plain(out, "k", absl::StrCat(a.k_threshold));
+  if (a.budget) {
+    out << YAML::Key << "budget" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    Plain(out, "epsilon", Number(a.budget->epsilon));
+    Plain(out, "delta", Number(a.budget->delta));
+    Plain(out, "period", FormatDurationSpec(a.budget->period));
+    out << YAML::EndMap;
+  }
+  if (a.delete_after || a.no_onward_sharing) {
+    out << YAML::Key << "duties" << YAML::Value << YAML::BeginMap;
+    if (a.delete_after) Plain(out, "delete_after", FormatDurationSpec(*a.delete_after));
+    Bool(out, "no_onward_sharing", a.no_onward_sharing);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string ToYaml(const CityConfig& config) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+
+  out << YAML::Key << "city" << YAML::Value << YAML::BeginMap;
+  Text(out, "name", config.city.name);
+  Text(out, "controller", config.city.controller);
+  Text(out, "contact", config.city.contact);
+  if (const auto& area = config.city.area) {
+    out << YAML::Key << "area" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    Plain(out, "min_lat", Number(area->min_latitude));
+    Plain(out, "min_lon", Number(area->min_longitude));
+    Plain(out, "max_lat", Number(area->max_latitude));
+    Plain(out, "max_lon", Number(area->max_longitude));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  Text(out, "store", config.store);
+
+  out << YAML::Key << "purposes" << YAML::Value << YAML::BeginSeq;
+  for (const Purpose& p : config.purposes) {
+    out << YAML::BeginMap;
+    Text(out, "id", p.id);
+    Text(out, "description", p.description);
+    Plain(out, "legal_basis", ToString(p.legal_basis));
+    Bool(out, "prohibited", p.prohibited);
+    Bool(out, "mandatory", p.mandatory);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "parties" << YAML::Value << YAML::BeginSeq;
+  for (const Party& p : config.parties) {
+    out << YAML::BeginMap;
+    Text(out, "id", p.id);
+    Text(out, "name", p.name);
+    Plain(out, "kind", ToString(p.kind));
+    Text(out, "contact", p.contact);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "streams" << YAML::Value << YAML::BeginSeq;
+  for (const Stream& s : config.streams) WriteStream(out, s);
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "agreements" << YAML::Value << YAML::BeginSeq;
+  for (const Agreement& a : config.agreements) WriteAgreement(out, a);
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "sensors" << YAML::Value << YAML::BeginSeq;
+  for (const Sensor& s : config.sensors) {
+    out << YAML::BeginMap;
+    Text(out, "id", s.id);
+    Text(out, "stream", s.stream);
+    Text(out, "name", s.name);
+    if (s.latitude) Plain(out, "lat", Number(*s.latitude));
+    if (s.longitude) Plain(out, "lon", Number(*s.longitude));
+    Text(out, "owner", s.owner);
+    Text(out, "contact", s.contact);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+
+  out << YAML::EndMap;
+  return absl::StrCat(out.c_str(), "\n");
+}
+
+std::string DescribeConfig(const CityConfig& config) {
+  return absl::StrCat(config.source_path.empty() ? "config" : config.source_path,
+                      ": ok (", config.city.name, ": ", config.purposes.size(),
+                      " purposes, ", config.streams.size(), " streams, ",
+                      config.parties.size(), " parties, ", config.agreements.size(),
+                      " agreements, ", config.sensors.size(), " sensors)");
+}
+
+}  // namespace privacity::config
