@@ -19,11 +19,16 @@
 namespace privacity::crypto {
 
 // The 32-byte master key.
-//   CreateMasterKeyFile writes a new random key to `path` with mode 0600 and
-//   fails if the file exists.
-//   LoadMasterKey reads it, refusing a file readable or writable by group or
-//   others; when the environment variable PRIVACITY_MASTER_KEY holds 64 hex
-//   digits, that is used instead of the file.
+//   CreateMasterKeyFile writes a new random key (32 raw bytes) to `path` with
+//   mode 0600, syncs the file and its directory, and fails with
+//   AlreadyExists if the file exists (it never replaces a key).
+//   LoadMasterKey reads it, refusing (PermissionDenied, telling to run
+//   chmod 600) a file whose mode gives group or others any permission, and
+//   (InvalidArgument) a file that is not exactly 32 bytes long; NotFound when
+//   the file is missing. When the environment variable PRIVACITY_MASTER_KEY
+//   is set and non-empty it is used instead of the file, and must hold
+//   exactly 64 hex digits (InvalidArgument otherwise). This is the only
+//   place the environment is read.
 absl::Status CreateMasterKeyFile(const std::string& path, RandomSource& random);
 absl::StatusOr<SecretBytes> LoadMasterKey(const std::string& path);
 
@@ -33,21 +38,36 @@ struct UnwrappedKey {
   SecretBytes key;  // 32 bytes
 };
 
+// Key names are validated: each kind uses only its own coordinates and the
+// others must be empty / 0. kIndex, kClaim and kLogSigning use none;
+// kPseudonym needs a scope (stream id) and an epoch >= 0; kSubjectDek needs
+// those and a subject. A bad name is InvalidArgument.
+//
+// The keyring keeps no cache (callers cache what they need), so a destroyed
+// key is never handed out again. It is thread-safe when the KeyStore is.
 class Keyring {
  public:
-  // REQUIRES: master_key.size() == 32; `store`, `random` and `clock` outlive
-  // the keyring.
-  static absl::StatusOr<std::unique_ptr<Keyring>> Create(
-      const SecretBytes& master_key, KeyStore& store, RandomSource& random,
-      Clock& clock);
+  // InvalidArgument unless master_key.size() == 32.
+  // REQUIRES: `store`, `random` and `clock` outlive the keyring.
+  static absl::StatusOr<std::unique_ptr<Keyring>> Create(const SecretBytes& master_key,
+                                                         KeyStore& store,
+                                                         RandomSource& random,
+                                                         Clock& clock);
 
-  // The key with this name, creating a random one when none exists.
+  // The key with this name, creating a random one when none exists. When two
+  // callers race, both get the one the store kept. After Destroy, this
+  // creates a new, unrelated key.
   absl::StatusOr<UnwrappedKey> GetOrCreate(const KeyName& name);
   // The key with this name, or NotFound (e.g. after destruction).
   absl::StatusOr<UnwrappedKey> Get(const KeyName& name);
+  // The key with this id, or NotFound (e.g. after destruction).
   absl::StatusOr<UnwrappedKey> GetById(int64_t id);
-  // Destroys the key for good.
+  // Destroys the key for good. NotFound when absent.
   absl::Status Destroy(int64_t id);
+
+  // Get, GetOrCreate and GetById return DataLoss when the stored bytes do
+  // not verify under the master key (wrong master key, altered bytes, or
+  // bytes moved from another key's row).
 
  private:
   Keyring(std::unique_ptr<Aead> wrapper, KeyStore& store, RandomSource& random,
@@ -61,7 +81,9 @@ class Keyring {
 };
 
 // The associated data that binds a wrapped key to its name, so a wrapped
-// key cannot be moved to another name.
+// key cannot be moved to another name. Canonical and injective: a versioned
+// label, the kind, scope, epoch and subject, each fixed-width (64-bit
+// big-endian) or length-prefixed (64-bit big-endian length).
 std::string WrapAssociatedData(const KeyName& name);
 
 }  // namespace privacity::crypto
