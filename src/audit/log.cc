@@ -1,0 +1,200 @@
+#include "audit/log.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace privacity::audit {
+namespace {
+
+std::string DescribeNode(const NodeId& id) {
+  if (id.level == 0) return absl::StrCat("leaf hash ", id.index);
+  return absl::StrCat("node (level ", id.level, ", index ", id.index, ") over entries [",
+                      id.begin(), ", ", id.end(), ")");
+}
+
+absl::StatusOr<std::vector<Hash>> ReadPlan(LogStorage& storage, const ProofPlan& plan) {
+  ASSIGN_OR_RETURN(std::vector<Hash> nodes, storage.ReadNodes(plan.nodes));
+  ASSIGN_OR_RETURN(std::unique_ptr<TreeHasher> hasher, TreeHasher::Create());
+  return AssembleProof(plan, nodes, *hasher);
+}
+
+// The frontier of the stored log, checked against the stored nodes.
+absl::StatusOr<CompactRange> LoadRange(LogStorage& storage) {
+  ASSIGN_OR_RETURN(LogFrontier frontier, storage.ReadFrontier());
+  const std::vector<NodeId> ids = RangeNodes(0, frontier.size);
+  ASSIGN_OR_RETURN(std::vector<Hash> stored, storage.ReadNodes(ids));
+  ASSIGN_OR_RETURN(CompactRange range,
+                   CompactRange::Create(frontier.size, std::move(frontier.hashes)));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (stored[i] != range.hashes()[i]) {
+      return absl::DataLossError(absl::StrCat(
+          "the stored frontier disagrees with stored ", DescribeNode(ids[i])));
+    }
+  }
+  return range;
+}
+
+}  // namespace
+
+Log::Log(LogStorage& storage, std::unique_ptr<TreeHasher> hasher)
+    : storage_(storage), hasher_(std::move(hasher)) {}
+
+absl::StatusOr<std::unique_ptr<Log>> Log::Open(LogStorage& storage) {
+  ASSIGN_OR_RETURN(std::unique_ptr<TreeHasher> hasher, TreeHasher::Create());
+  std::unique_ptr<Log> log(new Log(storage, std::move(hasher)));
+  RETURN_IF_ERROR(log->Reload());
+  return log;
+}
+
+absl::Status Log::Reload() {
+  ASSIGN_OR_RETURN(CompactRange range, LoadRange(storage_));
+  absl::MutexLock lock(&mu_);
+  head_ = TreeHead{range.size(), range.Root(*hasher_)};
+  range_ = std::move(range);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Log::Append(std::vector<std::string> entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].empty() || entries[i].size() > kMaxEntrySize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("log entry ", i, " of the batch has ", entries[i].size(),
+                       " bytes; entries have 1 to ", kMaxEntrySize));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (entries.empty()) return range_.size();
+  if (entries.size() > kMaxTreeSize - range_.size()) {
+    return absl::ResourceExhaustedError("the log is full");
+  }
+  LogAppend batch;
+  batch.first_index = range_.size();
+  batch.entries.reserve(entries.size());
+  batch.nodes.reserve(entries.size());
+  CompactRange next = range_;
+  const CompactRange::NodeVisitor visitor = [&batch](const NodeId& id, const Hash& hash) {
+    if (id.level > 0) batch.nodes.push_back(StoredNode{id, hash});
+  };
+  for (std::string& data : entries) {
+    const Hash leaf_hash = hasher_->HashLeaf(data);
+    next.Append(leaf_hash, *hasher_, &visitor);
+    batch.entries.push_back(LogEntry{std::move(data), leaf_hash});
+  }
+  batch.frontier = LogFrontier{next.size(), next.hashes()};
+  RETURN_IF_ERROR(storage_.Append(batch));
+  head_ = TreeHead{next.size(), next.Root(*hasher_)};
+  range_ = std::move(next);
+  return batch.first_index;
+}
+
+TreeHead Log::head() const {
+  absl::MutexLock lock(&mu_);
+  return head_;
+}
+
+absl::Status Log::CheckSize(uint64_t tree_size) const {
+  const uint64_t size = head().size;
+  if (tree_size > size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tree size ", tree_size, " is beyond the log size ", size));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Hash>> Log::InclusionProof(uint64_t index,
+                                                      uint64_t tree_size) const {
+  RETURN_IF_ERROR(CheckSize(tree_size));
+  return audit::InclusionProof(storage_, index, tree_size);
+}
+
+absl::StatusOr<std::vector<Hash>> Log::ConsistencyProof(uint64_t size1,
+                                                        uint64_t size2) const {
+  RETURN_IF_ERROR(CheckSize(size2));
+  return audit::ConsistencyProof(storage_, size1, size2);
+}
+
+absl::StatusOr<Hash> Log::RootAt(uint64_t tree_size) const {
+  RETURN_IF_ERROR(CheckSize(tree_size));
+  {
+    absl::MutexLock lock(&mu_);
+    if (tree_size == head_.size) return head_.root;
+  }
+  return audit::RootAt(storage_, tree_size);
+}
+
+absl::StatusOr<std::vector<Hash>> InclusionProof(LogStorage& storage, uint64_t index,
+                                                 uint64_t tree_size) {
+  ASSIGN_OR_RETURN(const ProofPlan plan, PlanInclusionProof(index, tree_size));
+  return ReadPlan(storage, plan);
+}
+
+absl::StatusOr<std::vector<Hash>> ConsistencyProof(LogStorage& storage, uint64_t size1,
+                                                   uint64_t size2) {
+  ASSIGN_OR_RETURN(const ProofPlan plan, PlanConsistencyProof(size1, size2));
+  if (plan.nodes.empty()) {
+    // No hashes needed, but a size beyond the log must still fail.
+    ASSIGN_OR_RETURN(const LogFrontier frontier, storage.ReadFrontier());
+    if (size2 > frontier.size) {
+      return absl::OutOfRangeError(absl::StrCat("tree size ", size2,
+                                                " is beyond the log size ", frontier.size));
+    }
+    return std::vector<Hash>();
+  }
+  return ReadPlan(storage, plan);
+}
+
+absl::StatusOr<Hash> RootAt(LogStorage& storage, uint64_t tree_size) {
+  if (tree_size == 0) return EmptyRoot();
+  ASSIGN_OR_RETURN(const ProofPlan plan, PlanRoot(tree_size));
+  ASSIGN_OR_RETURN(std::vector<Hash> root, ReadPlan(storage, plan));
+  return root.at(0);
+}
+
+absl::StatusOr<Hash> LeafHashAt(LogStorage& storage, uint64_t index) {
+  const NodeId id{0, index};
+  ASSIGN_OR_RETURN(std::vector<Hash> hashes, storage.ReadNodes(absl::MakeConstSpan(&id, 1)));
+  return hashes.at(0);
+}
+
+absl::Status VerifyStorage(LogStorage& storage) {
+  constexpr uint64_t kChunk = 1 << 15;
+  ASSIGN_OR_RETURN(std::unique_ptr<TreeHasher> hasher, TreeHasher::Create());
+  ASSIGN_OR_RETURN(const LogFrontier frontier, storage.ReadFrontier());
+  const uint64_t size = frontier.size;
+  for (uint64_t begin = 0; begin < size; begin += kChunk) {
+    const uint64_t end = std::min(size, begin + kChunk);
+    ASSIGN_OR_RETURN(const std::vector<LogEntry> entries, storage.ReadEntries(begin, end));
+    ASSIGN_OR_RETURN(const std::vector<Hash> leaves, storage.ReadNodeRange(0, begin, end));
+    for (uint64_t i = begin; i < end; ++i) {
+      if (hasher->HashLeaf(entries[i - begin].data) != entries[i - begin].leaf_hash ||
+          leaves[i - begin] != entries[i - begin].leaf_hash) {
+        return absl::DataLossError(
+            absl::StrCat("entry ", i, " does not hash to its stored leaf hash"));
+      }
+    }
+  }
+  for (int level = 1; level < 63 && (size >> level) > 0; ++level) {
+    const uint64_t count = size >> level;
+    for (uint64_t begin = 0; begin < count; begin += kChunk) {
+      const uint64_t end = std::min(count, begin + kChunk);
+      ASSIGN_OR_RETURN(const std::vector<Hash> children,
+                       storage.ReadNodeRange(level - 1, 2 * begin, 2 * end));
+      ASSIGN_OR_RETURN(const std::vector<Hash> parents,
+                       storage.ReadNodeRange(level, begin, end));
+      for (uint64_t i = begin; i < end; ++i) {
+        const size_t c = 2 * (i - begin);
+        if (hasher->HashChildren(children[c], children[c + 1]) != parents[i - begin]) {
+          return absl::DataLossError(
+              absl::StrCat("stored ", DescribeNode(NodeId{static_cast<uint8_t>(level), i}),
+                           " is not the hash of its two children"));
+        }
+      }
+    }
+  }
+  return LoadRange(storage).status();
+}
+
+}  // namespace privacity::audit

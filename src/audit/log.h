@@ -1,0 +1,96 @@
+// The append-only transparency log: entries (canonical JSON leaves, see
+// docs/log_format.md) in an RFC 9162 Merkle tree kept in a LogStorage.
+//
+// Appending hashes only the new leaves and the nodes they complete (a
+// compact range; amortised two hashes per leaf) and writes them in one
+// atomic batch. Proofs and past roots are assembled from O(log n) stored
+// nodes; nothing ever rehashes the log.
+//
+//   ASSIGN_OR_RETURN(auto log, audit::Log::Open(storage));
+//   ASSIGN_OR_RETURN(uint64_t first, log->Append({leaf1, leaf2}));
+//   audit::TreeHead head = log->head();
+//   ASSIGN_OR_RETURN(auto proof, log->InclusionProof(first, head.size));
+#ifndef PRIVACITY_AUDIT_LOG_H_
+#define PRIVACITY_AUDIT_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "audit/compact_range.h"
+#include "audit/log_storage.h"
+#include "audit/merkle.h"
+
+namespace privacity::audit {
+
+// Entry bundles (C2SP tlog-tiles) prefix each entry with a uint16 length.
+inline constexpr size_t kMaxEntrySize = 65535;
+
+struct TreeHead {
+  uint64_t size = 0;
+  Hash root{};
+  bool operator==(const TreeHead&) const = default;
+};
+
+class Log {
+ public:
+  // Opens the log kept in `storage` and checks that the stored frontier is
+  // made of the stored nodes (DataLoss naming the node when not).
+  // REQUIRES: `storage` outlives the log.
+  static absl::StatusOr<std::unique_ptr<Log>> Open(LogStorage& storage);
+
+  // Appends `entries` as one batch and returns the index of the first. When
+  // this returns OK the batch is durable; on error nothing was appended.
+  // InvalidArgument when an entry is empty or longer than kMaxEntrySize;
+  // Aborted when another writer appended meanwhile (call Reload, then
+  // retry). An empty batch appends nothing and returns the size.
+  absl::StatusOr<uint64_t> Append(std::vector<std::string> entries);
+
+  // The current size and root.
+  TreeHead head() const;
+
+  // Proofs and roots for any tree size up to head().size (InvalidArgument
+  // beyond it), from stored nodes.
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2) const;
+  absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
+
+  // Re-reads the head from storage, e.g. after another writer appended.
+  absl::Status Reload();
+
+ private:
+  Log(LogStorage& storage, std::unique_ptr<TreeHasher> hasher);
+  absl::Status CheckSize(uint64_t tree_size) const;
+
+  LogStorage& storage_;
+  mutable absl::Mutex mu_;
+  std::unique_ptr<TreeHasher> hasher_ ABSL_GUARDED_BY(mu_);
+  CompactRange range_ ABSL_GUARDED_BY(mu_);
+  TreeHead head_ ABSL_GUARDED_BY(mu_);
+};
+
+// Readers that need no Log (e.g. a command running beside the server): the
+// same proofs straight from storage. A tree size beyond the stored size
+// fails with OutOfRange.
+absl::StatusOr<std::vector<Hash>> InclusionProof(LogStorage& storage, uint64_t index,
+                                                 uint64_t tree_size);
+absl::StatusOr<std::vector<Hash>> ConsistencyProof(LogStorage& storage, uint64_t size1,
+                                                   uint64_t size2);
+absl::StatusOr<Hash> RootAt(LogStorage& storage, uint64_t tree_size);
+// The stored leaf hash of entry `index` (for inclusion proofs of an entry).
+absl::StatusOr<Hash> LeafHashAt(LogStorage& storage, uint64_t index);
+
+// Checks everything stored, reading it once: each entry hashes to its leaf
+// hash, each interior node is the hash of its two children, and the
+// frontier is made of the stored nodes. OK, or DataLoss naming the first
+// entry or node that disagrees.
+absl::Status VerifyStorage(LogStorage& storage);
+
+}  // namespace privacity::audit
+
+#endif  // PRIVACITY_AUDIT_LOG_H_
