@@ -42,13 +42,16 @@ int Rank(DenyReason reason) {
       return 1;
     case DenyReason::kLevelNotGranted:
       return 2;
-    case DenyReason::kAgreementNotYetValid:
     case DenyReason::kAgreementExpired:
       return 3;
-    case DenyReason::kFieldNotGranted:
+    // An agreement still to come says more than one that has ended: it is
+    // the one that will apply.
+    case DenyReason::kAgreementNotYetValid:
       return 4;
-    case DenyReason::kWindowOutsideAgreement:
+    case DenyReason::kFieldNotGranted:
       return 5;
+    case DenyReason::kWindowOutsideAgreement:
+      return 6;
     default:
       return 0;
   }

@@ -148,9 +148,11 @@ struct Decision {
 //     (kWindowOutsideAgreement).
 //  9. The first candidate in config order that passes every check permits.
 //     Otherwise the denial of the candidate that got furthest in step 8 is
-//     returned (ties: first in config order), so the reason is the most
-//     specific one: "expired" rather than "no agreement", "field not granted"
-//     when purpose and level matched.
+//     returned (a not-yet-valid agreement counts as further than an expired
+//     one; ties: first in config order), so the reason is the most specific
+//     one and does not depend on the order of agreements: "expired" rather
+//     than "no agreement", "field not granted" when purpose and level
+//     matched.
 Decision Decide(const config::CityConfig& config, const AccessRequest& request,
                 absl::Time now);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -668,6 +669,21 @@ TEST(Decide, TiesBetweenEquallySpecificDenialsGoToTheFirstAgreement) {
   EXPECT_THAT(d.detail, Not(HasSubstr("a-records-second")));
 }
 
+TEST(Decide, NotYetValidRenewalRanksAboveExpiredInAnyOrder) {
+  CityConfig c = MakeCity();
+  Agreement renewal = c.agreements[0];
+  renewal.id = "a-records-renewal";
+  renewal.valid_from = kValidUntil + absl::Hours(24 * 30);
+  renewal.valid_until = std::nullopt;
+  const absl::Time gap = kValidUntil + absl::Hours(24);
+  c.agreements.push_back(renewal);
+  Decision d = Decide(c, RecordsRequest(), gap);
+  EXPECT_DENIED(d, DenyReason::kAgreementNotYetValid);
+  EXPECT_THAT(d.detail, HasSubstr("a-records-renewal"));
+  std::swap(c.agreements.front(), c.agreements.back());
+  EXPECT_DENIED(Decide(c, RecordsRequest(), gap), DenyReason::kAgreementNotYetValid);
+}
+
 TEST(Decide, AValidAgreementWinsOverAnExpiredOne) {
   CityConfig c = MakeCity();
   Agreement renewed = c.agreements[0];
@@ -730,7 +746,8 @@ TEST(Decide, OpenEndedValidityHoldsAtExtremeTimes) {
 
 // Every combination of party, purpose, stream, level, fields, window and
 // time over the test city: Decide gives the same decision twice and on a
-// copy of the config, denies whenever no agreement names the party (except
+// copy of the config, the same outcome and reason whatever the order of the
+// agreements, denies whenever no agreement names the party (except
 // public releases, which are open to anyone), and every permit is backed by
 // an agreement that grants exactly what the permit says.
 TEST(Decide, TableIsDeterministicAndDeniesWithoutAnAgreement) {
@@ -742,6 +759,8 @@ TEST(Decide, TableIsDeterministicAndDeniesWithoutAnAgreement) {
   c.parties.push_back(MakeParty("nobody-yet", PartyKind::kPartner));
   c.agreements.push_back(future);
   const CityConfig copy = c;
+  CityConfig reversed = c;
+  std::reverse(reversed.agreements.begin(), reversed.agreements.end());
 
   const std::vector<std::string> parties = {"energy-dept", "uni",   "partner",
                                             "nobody",      "press", "public",
@@ -781,6 +800,13 @@ TEST(Decide, TableIsDeterministicAndDeniesWithoutAnAgreement) {
                 const Decision d = Decide(c, r, now);
                 ExpectSameDecision(d, Decide(c, r, now));
                 ExpectSameDecision(d, Decide(copy, r, now));
+                // Agreement order may change which agreement is named, not
+                // whether the request is permitted or why it is denied.
+                const Decision other = Decide(reversed, r, now);
+                ASSERT_EQ(d.permitted(), other.permitted());
+                if (!d.permitted()) {
+                  EXPECT_EQ(d.reason, other.reason);
+                }
                 if (!d.permitted()) {
                   reasons_seen.insert(std::string(ReasonCode(d.reason)));
                   EXPECT_FALSE(d.detail.empty());
