@@ -1229,8 +1229,23 @@ class ConfigParser {
         }
         continue;
       }
+      if (current == ValueKind::kInt) CheckIntStep(t, what);
       if (*next != current) producer = Sv(ToString(t.kind));
       current = *next;
+    }
+  }
+
+  // Steps on int values must keep them whole.
+  void CheckIntStep(const Transform& t, absl::string_view what) {
+    constexpr double kMaxIntStep = 4611686018427387904.0;  // 2^62
+    if (t.kind == TransformKind::kRound && t.step > 0 &&
+        (std::floor(t.step) != t.step || t.step > kMaxIntStep)) {
+      Error(t.location, what, "'round' on an int value needs a whole-number step");
+    }
+    if (t.kind == TransformKind::kClamp && t.min && t.max && *t.min <= *t.max &&
+        std::ceil(*t.min) > std::floor(*t.max)) {
+      Error(t.location, what,
+            "'clamp' range holds no whole number, but the value is an int");
     }
   }
 
