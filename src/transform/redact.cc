@@ -67,7 +67,7 @@ bool DateAt(std::string_view text, size_t pos) {
 }
 
 // Past digit groups that follow a phone match after one space, '-' or '.':
-// the regular expression ends a match at 15 digits or inside a run of
+// the regular expression stops at its length limit, or inside a run of
 // numbers ("06-12345678 06" of two), which would leave digits of a number
 // behind. Redaction errs towards removing too much.
 size_t ExtendDigitRun(std::string_view text, size_t end) {

@@ -111,17 +111,17 @@ absl::StatusOr<double> ParseNumberText(absl::string_view raw) {
   if (s[0] == '+') s.remove_prefix(1);
   size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
   size_t mantissa_digits = 0;
-  while (i < s.size() && IsDigit(s[i])) ++i, ++mantissa_digits;
+  for (; i < s.size() && IsDigit(s[i]); ++i) ++mantissa_digits;
   if (i < s.size() && s[i] == '.') {
     ++i;
-    while (i < s.size() && IsDigit(s[i])) ++i, ++mantissa_digits;
+    for (; i < s.size() && IsDigit(s[i]); ++i) ++mantissa_digits;
   }
   if (mantissa_digits == 0) return bad;
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
     size_t exponent_digits = 0;
-    while (i < s.size() && IsDigit(s[i])) ++i, ++exponent_digits;
+    for (; i < s.size() && IsDigit(s[i]); ++i) ++exponent_digits;
     if (exponent_digits == 0) return bad;
   }
   if (i != s.size()) return bad;
