@@ -1,0 +1,284 @@
+#include "store/sqlite/connection.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace privacity::store::sqlite_internal {
+namespace {
+
+// Busy timeout: the CLI and the server share the file, and a large ingest
+// batch holds the write lock for a while.
+constexpr int kBusyTimeoutMs = 10000;
+
+// Connections kept open when idle; more may exist while busy.
+constexpr size_t kMaxIdleConnections = 4;
+
+// The record columns in StoredRecord order, as read by every record query.
+#define PRIVACITY_RECORD_COLUMNS \
+  "id, stream, time_us, cell, epoch, blind_index, key_id, payload, batch"
+
+// Indexed by Sql. Times are bound as microseconds since 1970.
+constexpr const char* kStatements[] = {
+    // kBeginDeferred
+    "BEGIN DEFERRED",
+    // kBeginImmediate
+    "BEGIN IMMEDIATE",
+    // kCommit
+    "COMMIT",
+    // kRollback
+    "ROLLBACK",
+    // kNextRecordId
+    "SELECT next_value FROM sequences WHERE name = 'records'",
+    // kReserveRecordIds: ?1 = n. Refuses to overflow int64.
+    "UPDATE sequences SET next_value = next_value + ?1 "
+    "WHERE name = 'records' AND next_value <= 9223372036854775807 - ?1 "
+    "RETURNING next_value - ?1",
+    // kInsertRecord
+    "INSERT INTO records (" PRIVACITY_RECORD_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    // kScanRecords: ?1 stream, ?2..?3 closed time range, ?4 cursor. The
+    // subquery collects only ids from the (stream, time_us) index; the outer
+    // query walks them in id order and fetches each row by primary key, so
+    // no payload is ever sorted or buffered.
+    "SELECT " PRIVACITY_RECORD_COLUMNS
+    " FROM records WHERE id IN (SELECT id FROM records WHERE stream = ?1 AND "
+    "time_us >= ?2 AND time_us <= ?3 AND id > ?4) ORDER BY id",
+    // kScanRecordsLimit: as above with ?5 = limit (bounded sorter).
+    "SELECT " PRIVACITY_RECORD_COLUMNS
+    " FROM records WHERE id IN (SELECT id FROM records WHERE stream = ?1 AND "
+    "time_us >= ?2 AND time_us <= ?3 AND id > ?4 ORDER BY id LIMIT ?5) ORDER BY id",
+    // kFindRecordsBySubject
+    "SELECT " PRIVACITY_RECORD_COLUMNS " FROM records WHERE blind_index = ?1 ORDER BY id",
+    // kDeleteRecordsBySubject
+    "DELETE FROM records WHERE blind_index = ?1",
+    // kDeleteRecordsBefore
+    "DELETE FROM records WHERE stream = ?1 AND time_us < ?2",
+    // kUnlinkRecordsBefore
+    "UPDATE records SET blind_index = NULL "
+    "WHERE stream = ?1 AND epoch < ?2 AND blind_index IS NOT NULL",
+    // kCountRecords
+    "SELECT count(*) FROM records WHERE stream = ?1",
+    // kInsertKey
+    "INSERT INTO keys (kind, scope, epoch, subject, wrapped, created_us) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT (kind, scope, epoch, subject) DO NOTHING",
+    // kFindKey
+    "SELECT id, wrapped, created_us FROM keys "
+    "WHERE kind = ?1 AND scope = ?2 AND epoch = ?3 AND subject = ?4",
+    // kGetKey
+    "SELECT kind, scope, epoch, subject, wrapped, created_us FROM keys WHERE id = ?1",
+    // kDestroyKey
+    "DELETE FROM keys WHERE id = ?1",
+    // kListKeysBefore
+    "SELECT id, epoch, subject, wrapped, created_us FROM keys "
+    "WHERE kind = ?1 AND scope = ?2 AND epoch < ?3 ORDER BY epoch, id",
+    // kInsertConsent
+    "INSERT INTO consent_events (blind_index, purpose, state, time_us, source) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    // kConsentHistory
+    "SELECT purpose, state, time_us, source FROM consent_events "
+    "WHERE blind_index = ?1 ORDER BY time_us, id",
+    // kDeleteConsent
+    "DELETE FROM consent_events WHERE blind_index = ?1",
+    // kFindCharge
+    "SELECT epsilon, delta, time_us, result FROM budget_charges "
+    "WHERE agreement = ?1 AND period = ?2 AND query_key = ?3",
+    // kSpentBudget
+    "SELECT total(epsilon), total(delta) FROM budget_charges "
+    "WHERE agreement = ?1 AND period = ?2",
+    // kInsertCharge
+    "INSERT INTO budget_charges "
+    "(agreement, period, query_key, epsilon, delta, time_us, result) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    // kGetMeta
+    "SELECT value FROM meta WHERE key = ?1",
+    // kPutMeta
+    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    // kCheckpoint: returns (busy, wal frames, checkpointed frames).
+    "PRAGMA wal_checkpoint(TRUNCATE)",
+};
+static_assert(std::size(kStatements) == static_cast<size_t>(Sql::kCount),
+              "one SQL text per Sql value");
+
+#undef PRIVACITY_RECORD_COLUMNS
+
+absl::StatusCode CodeFor(int rc) {
+  switch (rc) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return absl::StatusCode::kAlreadyExists;
+    default:
+      break;
+  }
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return absl::StatusCode::kInvalidArgument;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::StatusCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::StatusCode::kDataLoss;
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return absl::StatusCode::kResourceExhausted;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+      return absl::StatusCode::kPermissionDenied;
+    case SQLITE_CANTOPEN:
+      return absl::StatusCode::kNotFound;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+}  // namespace
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view path,
+                         absl::string_view op) {
+  const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return absl::Status(CodeFor(rc),
+                      absl::StrCat("sqlite store ", path, ": ", op, ": ", msg));
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(db, rc, path, "open");
+    sqlite3_close_v2(db);
+    return status;
+  }
+  std::unique_ptr<Connection> conn(new Connection(db, path));
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db, 1);
+  // Refuse writes to sqlite_schema and other foot-guns.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  // synchronous=NORMAL is durable against application crashes in WAL mode
+  // and loses at most the last transactions on power loss, never integrity.
+  // secure_delete=ON zeroes deleted cells and freed pages; it is a
+  // per-connection setting, so every connection sets it.
+  // cache_size is in KiB when negative: 64 MiB keeps the hot index pages of
+  // a large ingest in memory between batches.
+  absl::Status s = conn->Exec(
+      "PRAGMA synchronous = NORMAL;"
+      "PRAGMA secure_delete = ON;"
+      "PRAGMA foreign_keys = ON;"
+      "PRAGMA trusted_schema = OFF;"
+      "PRAGMA cache_size = -65536;",
+      "configure connection");
+  if (!s.ok()) return s;
+  return conn;
+}
+
+Connection::~Connection() {
+  for (sqlite3_stmt* stmt : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+absl::StatusOr<sqlite3_stmt*> Connection::Get(Sql sql) {
+  const size_t i = static_cast<size_t>(sql);
+  if (statements_[i] == nullptr) {
+    const int rc = sqlite3_prepare_v3(db_, kStatements[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                      &statements_[i], nullptr);
+    if (rc != SQLITE_OK) {
+      statements_[i] = nullptr;
+      return Error(rc, "prepare statement");
+    }
+  }
+  return statements_[i];
+}
+
+absl::Status Connection::Exec(const char* sql, absl::string_view op) {
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, op);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Connection::QueryInt(const char* sql, absl::string_view op) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, op);
+  rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) {
+    absl::Status status = rc == SQLITE_DONE
+                              ? absl::InternalError(absl::StrCat("sqlite store ", path_,
+                                                                 ": ", op, ": no result"))
+                              : Error(rc, op);
+    sqlite3_finalize(stmt);
+    return status;
+  }
+  const int64_t value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+absl::StatusOr<std::unique_ptr<Transaction>> Transaction::Begin(Connection& conn,
+                                                                TransactionMode mode) {
+  const Sql sql =
+      mode == TransactionMode::kImmediate ? Sql::kBeginImmediate : Sql::kBeginDeferred;
+  absl::StatusOr<sqlite3_stmt*> stmt = conn.Get(sql);
+  if (!stmt.ok()) return stmt.status();
+  StatementScope scope(*stmt);
+  const int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_DONE) return conn.Error(rc, "begin transaction");
+  return std::unique_ptr<Transaction>(new Transaction(conn));
+}
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  absl::StatusOr<sqlite3_stmt*> stmt = conn_.Get(Sql::kRollback);
+  if (stmt.ok()) {
+    StatementScope scope(*stmt);
+    sqlite3_step(*stmt);
+  }
+  // If ROLLBACK could not run (or SQLite already rolled back on an I/O
+  // error), make sure the connection is back in autocommit mode.
+  if (!sqlite3_get_autocommit(conn_.db())) {
+    sqlite3_exec(conn_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+absl::Status Transaction::Commit() {
+  absl::StatusOr<sqlite3_stmt*> stmt = conn_.Get(Sql::kCommit);
+  if (!stmt.ok()) return stmt.status();
+  StatementScope scope(*stmt);
+  const int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_DONE) return conn_.Error(rc, "commit");
+  open_ = false;
+  return absl::OkStatus();
+}
+
+ConnectionPool::ConnectionPool(std::string path, std::unique_ptr<Connection> first)
+    : path_(std::move(path)) {
+  idle_.push_back(std::move(first));
+}
+
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> conn = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(conn));
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> conn = Connection::Open(path_);
+  if (!conn.ok()) return conn.status();
+  return Lease(*this, *std::move(conn));
+}
+
+void ConnectionPool::Release(std::unique_ptr<Connection> conn) {
+  absl::MutexLock lock(&mu_);
+  if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(conn));
+  // Otherwise `conn` closes here.
+}
+
+}  // namespace privacity::store::sqlite_internal

@@ -1,0 +1,173 @@
+#include "store/sqlite/schema.h"
+
+#include <iterator>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace privacity::store::sqlite_internal {
+namespace {
+
+// Page size for a new file (see docs/storage.md for the measurements):
+// records are ~150-300 bytes, ingest appends in large batches, and bigger
+// pages mean fewer page splits and fewer WAL frame headers per row.
+constexpr int kPageSize = 16384;
+
+// kMigrations[i] takes the schema from version i to version i + 1.
+// Append only; never edit an entry once it has been released.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1: the initial schema.
+    R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY NOT NULL,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sequences (
+  name TEXT PRIMARY KEY NOT NULL,
+  next_value INTEGER NOT NULL CHECK (next_value >= 1)
+) WITHOUT ROWID;
+INSERT INTO sequences (name, next_value) VALUES ('records', 1);
+
+CREATE TABLE records (
+  id INTEGER PRIMARY KEY,
+  stream TEXT NOT NULL,
+  time_us INTEGER NOT NULL,
+  cell INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  blind_index BLOB,
+  key_id INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  batch INTEGER NOT NULL
+);
+CREATE INDEX records_by_stream_time ON records (stream, time_us);
+CREATE INDEX records_by_blind_index ON records (blind_index)
+  WHERE blind_index IS NOT NULL;
+
+CREATE TABLE keys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind INTEGER NOT NULL CHECK (kind >= 1),
+  scope TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  subject BLOB NOT NULL,
+  wrapped BLOB NOT NULL,
+  created_us INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX keys_by_name ON keys (kind, scope, epoch, subject);
+
+CREATE TABLE consent_events (
+  id INTEGER PRIMARY KEY,
+  blind_index BLOB NOT NULL,
+  purpose TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('granted', 'withdrawn', 'objected')),
+  time_us INTEGER NOT NULL,
+  source TEXT NOT NULL
+);
+CREATE INDEX consent_events_by_subject ON consent_events (blind_index, time_us);
+
+CREATE TABLE budget_charges (
+  id INTEGER PRIMARY KEY,
+  agreement TEXT NOT NULL,
+  period INTEGER NOT NULL,
+  query_key TEXT NOT NULL,
+  epsilon REAL NOT NULL CHECK (epsilon >= 0),
+  delta REAL NOT NULL CHECK (delta >= 0),
+  time_us INTEGER NOT NULL,
+  result BLOB NOT NULL
+);
+CREATE UNIQUE INDEX budget_charges_by_query
+  ON budget_charges (agreement, period, query_key);
+)sql",
+};
+
+absl::Status CheckVersion(Connection& conn, int64_t version) {
+  if (version > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sqlite store ", conn.path(), ": schema version ", version,
+                     " is newer than this build supports (", LatestSchemaVersion(),
+                     "); upgrade privacity"));
+  }
+  if (version < 0) {
+    return absl::DataLossError(
+        absl::StrCat("sqlite store ", conn.path(), ": invalid schema version ", version));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckApplicationId(Connection& conn) {
+  ASSIGN_OR_RETURN(int64_t app_id,
+                   conn.QueryInt("PRAGMA application_id", "read application id"));
+  if (app_id != 0 && app_id != kApplicationId) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite store ", conn.path(), ": not a privacity store (application_id)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EnableWal(Connection& conn) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(conn.db(), "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return conn.Error(rc, "enable WAL");
+  rc = sqlite3_step(stmt);
+  std::string mode;
+  if (rc == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    if (text != nullptr) mode = reinterpret_cast<const char*>(text);
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW) return conn.Error(rc, "enable WAL");
+  if (absl::AsciiStrToLower(mode) != "wal") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite store ", conn.path(),
+        ": the file system does not support WAL mode (journal mode ", mode, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
+
+absl::Status PrepareAndMigrate(Connection& conn) {
+  // Refuse a newer or foreign file before writing anything to it.
+  ASSIGN_OR_RETURN(int64_t version,
+                   conn.QueryInt("PRAGMA user_version", "read schema version"));
+  RETURN_IF_ERROR(CheckVersion(conn, version));
+  RETURN_IF_ERROR(CheckApplicationId(conn));
+
+  // Only takes effect on a file that has no page yet.
+  RETURN_IF_ERROR(
+      conn.Exec(absl::StrCat("PRAGMA page_size = ", kPageSize).c_str(), "set page size"));
+  RETURN_IF_ERROR(EnableWal(conn));
+  if (version == LatestSchemaVersion()) return absl::OkStatus();
+
+  ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                   Transaction::Begin(conn, TransactionMode::kImmediate));
+  // Another process may have migrated while we waited for the lock.
+  ASSIGN_OR_RETURN(version, conn.QueryInt("PRAGMA user_version", "read schema version"));
+  RETURN_IF_ERROR(CheckVersion(conn, version));
+  RETURN_IF_ERROR(CheckApplicationId(conn));
+  if (version == 0) {
+    ASSIGN_OR_RETURN(int64_t objects, conn.QueryInt("SELECT count(*) FROM sqlite_schema",
+                                                    "inspect schema"));
+    if (objects != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sqlite store ", conn.path(),
+                       ": not a privacity store (tables without a schema version)"));
+    }
+  }
+  for (int64_t v = version; v < LatestSchemaVersion(); ++v) {
+    RETURN_IF_ERROR(
+        conn.Exec(kMigrations[v], absl::StrCat("migrate to version ", v + 1)));
+  }
+  RETURN_IF_ERROR(
+      conn.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId, ";",
+                             "PRAGMA user_version = ", LatestSchemaVersion(), ";")
+                    .c_str(),
+                "record schema version"));
+  return txn->Commit();
+}
+
+}  // namespace privacity::store::sqlite_internal

@@ -1,0 +1,19 @@
+// Private to the store module: the SQLite backend of Store. Callers use
+// OpenStore("sqlite:PATH", data_dir) from store/store.h.
+#ifndef PRIVACITY_STORE_SQLITE_SQLITE_STORE_H_
+#define PRIVACITY_STORE_SQLITE_SQLITE_STORE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "store/store.h"
+
+namespace privacity::store::sqlite_internal {
+
+// Opens the SQLite store at `path`, creating the file with mode 0600 when
+// it does not exist (its directory must), and migrating its schema.
+absl::StatusOr<StorePtr> OpenSqliteStore(const std::string& path);
+
+}  // namespace privacity::store::sqlite_internal
+
+#endif  // PRIVACITY_STORE_SQLITE_SQLITE_STORE_H_

@@ -1,0 +1,197 @@
+// SQLite-specific behaviour: URI dispatch, file modes, schema versioning
+// and the settings the backend promises (WAL, page size).
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "store_test_util.h"
+
+namespace privacity::store {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::TempDir;
+
+// Runs `sql` on the file directly (bypassing the store) and returns the
+// first column of the first row as text.
+std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+      if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+        out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      }
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+// The EXPLAIN QUERY PLAN details of `sql`, joined by " | ".
+std::string QueryPlan(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+    if (sqlite3_prepare_v2(db, explain.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(stmt) == SQLITE_ROW) {
+        const unsigned char* detail = sqlite3_column_text(stmt, 3);
+        if (detail != nullptr)
+          out += std::string(reinterpret_cast<const char*>(detail)) + " | ";
+      }
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 0777;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(dir_.ok()); }
+  std::string PathOf(const std::string& name) const { return dir_.path() + "/" + name; }
+  TempDir dir_;
+};
+
+TEST_F(SqliteStoreTest, RelativePathIsUnderDataDirAndPrivate) {
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:trust.db", dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string path = PathOf("trust.db");
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ((*store)->Files(),
+            (std::vector<std::string>{path, path + "-wal", path + "-shm"}));
+  ASSERT_TRUE((*store)->PutMeta("k", "v").ok());
+  for (const std::string& file : (*store)->Files()) {
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    EXPECT_EQ(ModeOf(file), 0600u) << file;
+  }
+}
+
+TEST_F(SqliteStoreTest, AbsolutePathIgnoresDataDir) {
+  const std::string path = PathOf("abs.db");
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:" + path, "/nonexistent-data-dir");
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->Files().front(), path);
+}
+
+TEST_F(SqliteStoreTest, MissingDirectoryIsNotFound) {
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:trust.db", PathOf("missing"));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, UriDispatch) {
+  absl::StatusOr<StorePtr> pg =
+      OpenStore("postgresql://privacity:s3cret@localhost/trust", dir_.path());
+  EXPECT_EQ(pg.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(pg.status().message(), HasSubstr("PostgreSQL"));
+  EXPECT_THAT(pg.status().message(), Not(HasSubstr("s3cret")));
+
+  absl::StatusOr<StorePtr> mysql = OpenStore("mysql://user:pw@host/db", dir_.path());
+  EXPECT_EQ(mysql.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(mysql.status().message(), HasSubstr("'mysql'"));
+  EXPECT_THAT(mysql.status().message(), Not(HasSubstr("pw@")));
+
+  EXPECT_EQ(OpenStore("trust.db", dir_.path()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("", dir_.path()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("sqlite:", dir_.path()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
+  const std::string path = PathOf("empty.db");
+  { std::ofstream touch(path); }
+  ASSERT_EQ(std::filesystem::file_size(path), 0u);
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:empty.db", dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  store->reset();
+
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x50525643));
+  EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(RawQuery(path, "PRAGMA page_size"), "16384");
+  EXPECT_EQ(RawQuery(path,
+                     "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                     "('records', 'keys', 'consent_events', 'budget_charges', "
+                     "'meta', 'sequences')"),
+            "6");
+  // Reopening a current file changes nothing.
+  ASSERT_TRUE(OpenStore("sqlite:empty.db", dir_.path()).ok());
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+}
+
+TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
+  // The scan walks the ids collected from the (stream, time_us) index and
+  // fetches rows by primary key: no temporary b-tree holds row data.
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:plan.db", dir_.path());
+  ASSERT_TRUE(store.ok());
+  store->reset();
+  const std::string plan = QueryPlan(
+      PathOf("plan.db"),
+      "SELECT * FROM records WHERE id IN (SELECT id FROM records WHERE stream = 's' "
+      "AND time_us >= 0 AND time_us <= 9 AND id > 0) ORDER BY id");
+  EXPECT_THAT(plan, HasSubstr("records_by_stream_time"));
+  EXPECT_THAT(plan, Not(HasSubstr("TEMP B-TREE")));
+  EXPECT_THAT(QueryPlan(PathOf("plan.db"),
+                        "SELECT * FROM records WHERE blind_index = x'00' ORDER BY id"),
+              AllOf(HasSubstr("records_by_blind_index"), Not(HasSubstr("TEMP B-TREE"))));
+}
+
+TEST_F(SqliteStoreTest, FutureSchemaVersionIsRefused) {
+  ASSERT_TRUE(OpenStore("sqlite:future.db", dir_.path()).ok());
+  ASSERT_EQ(RawQuery(PathOf("future.db"), "PRAGMA user_version = 99; SELECT 1"), "");
+  RawQuery(PathOf("future.db"), "PRAGMA user_version = 99");
+  ASSERT_EQ(RawQuery(PathOf("future.db"), "PRAGMA user_version"), "99");
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:future.db", dir_.path());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("99"));
+  EXPECT_THAT(store.status().message(), HasSubstr("newer"));
+  // Nothing was changed by the refusal.
+  EXPECT_EQ(RawQuery(PathOf("future.db"), "PRAGMA user_version"), "99");
+}
+
+TEST_F(SqliteStoreTest, ForeignDatabaseIsRefused) {
+  const std::string path = PathOf("other.db");
+  { std::ofstream touch(path); }
+  RawQuery(path, "CREATE TABLE notes (x)");
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:other.db", dir_.path());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("not a privacity store"));
+
+  RawQuery(path, "PRAGMA application_id = 1234");
+  EXPECT_EQ(OpenStore("sqlite:other.db", dir_.path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteStoreTest, NotADatabaseIsDataLoss) {
+  const std::string path = PathOf("garbage.db");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << std::string(4096, 'x');
+  }
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:garbage.db", dir_.path());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+}
+
+}  // namespace
+}  // namespace privacity::store

@@ -1,0 +1,770 @@
+// The conformance suite every Store backend must pass. It is parameterised
+// over a factory (StoreBackend) so that another backend (PostgreSQL) joins
+// by adding one INSTANTIATE_TEST_SUITE_P line.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/random.h"
+#include "crypto/key_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "store_test_util.h"
+
+namespace privacity::store {
+namespace {
+
+using crypto::KeyKind;
+using crypto::KeyName;
+using crypto::WrappedKey;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::ReadWholeFile;
+using testing::StoreBackend;
+using testing::TempDir;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
+
+class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok()) << "mkdtemp failed";
+    absl::StatusOr<StorePtr> store = Open();
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  // Another instance on the same store, as a second process would open it.
+  absl::StatusOr<StorePtr> Open() { return GetParam().open(dir_.path()); }
+
+  StoredRecord Record(int64_t id, std::string stream, int64_t time_us, uint64_t cell = 0,
+                      std::string blind_index = "", int64_t epoch = 0) {
+    StoredRecord r;
+    r.id = id;
+    r.stream = std::move(stream);
+    r.time_us = time_us;
+    r.cell = cell;
+    r.epoch = epoch;
+    r.blind_index = std::move(blind_index);
+    r.key_id = r.blind_index.empty() ? 0 : 7;
+    r.payload = "payload-" + std::to_string(id);
+    r.batch = 3;
+    return r;
+  }
+
+  // Reserves ids 1..n.
+  void Reserve(int64_t n) {
+    absl::StatusOr<int64_t> first = store_->ReserveRecordIds(n);
+    ASSERT_TRUE(first.ok()) << first.status();
+  }
+
+  std::vector<int64_t> ScanIds(const RecordQuery& q) {
+    std::vector<int64_t> ids;
+    absl::Status s = store_->ScanRecords(q, [&](const StoredRecord& r) {
+      ids.push_back(r.id);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return ids;
+  }
+
+  static RecordQuery Query(std::string stream) {
+    RecordQuery q;
+    q.stream = std::move(stream);
+    return q;
+  }
+
+  TempDir dir_;
+  StorePtr store_;
+};
+
+// --- Records ---------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, AppendedRecordsRoundTrip) {
+  Reserve(2);
+  StoredRecord a = Record(1, "s", 100, 0xb000000000000001ULL, std::string(32, '\x01'), 5);
+  a.payload = std::string("\0sealed\xff", 8);  // binary, with a NUL
+  StoredRecord b = Record(2, "s", 200);
+  b.payload.clear();  // an empty payload is still a payload
+  ASSERT_TRUE(store_->AppendRecords({a, b}).ok());
+
+  std::vector<StoredRecord> got;
+  ASSERT_TRUE(store_
+                  ->ScanRecords(Query("s"),
+                                [&](const StoredRecord& r) {
+                                  got.push_back(r);
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, 1);
+  EXPECT_EQ(got[0].stream, "s");
+  EXPECT_EQ(got[0].time_us, 100);
+  EXPECT_EQ(got[0].cell, 0xb000000000000001ULL);
+  EXPECT_EQ(got[0].epoch, 5);
+  EXPECT_EQ(got[0].blind_index, std::string(32, '\x01'));
+  EXPECT_EQ(got[0].key_id, 7);
+  EXPECT_EQ(got[0].payload, a.payload);
+  EXPECT_EQ(got[0].batch, 3);
+  EXPECT_EQ(got[1].blind_index, "");
+  EXPECT_EQ(got[1].payload, "");
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
+  EXPECT_EQ(store_->CountRecords("other").value_or(-1), 0);
+}
+
+TEST_P(StoreConformanceTest, ScanHonoursEveryFilterAndReturnsIdOrder) {
+  Reserve(12);
+  const uint64_t kHigh = 0xf000000000000000ULL;  // top bit set (face 5)
+  // Appended out of id order and out of time order.
+  std::vector<StoredRecord> batch = {
+      Record(5, "a", 500, 10), Record(1, "a", 100, 20),        Record(3, "a", 300, kHigh),
+      Record(2, "a", 200, 30), Record(4, "a", 400, kHigh + 5), Record(6, "b", 100, 10),
+      Record(9, "a", 50, 40),  Record(8, "a", 1000, 20),       Record(7, "b", 300, 10),
+  };
+  ASSERT_TRUE(store_->AppendRecords(batch).ok());
+
+  EXPECT_THAT(ScanIds(Query("a")), ElementsAre(1, 2, 3, 4, 5, 8, 9));
+  EXPECT_THAT(ScanIds(Query("b")), ElementsAre(6, 7));
+  EXPECT_TRUE(ScanIds(Query("none")).empty());
+
+  RecordQuery q = Query("a");
+  q.from_us = 200;  // inclusive
+  EXPECT_THAT(ScanIds(q), ElementsAre(2, 3, 4, 5, 8));
+  q.to_us = 500;  // exclusive
+  EXPECT_THAT(ScanIds(q), ElementsAre(2, 3, 4));
+  q.from_us.reset();
+  EXPECT_THAT(ScanIds(q), ElementsAre(1, 2, 3, 4, 9));
+  q.from_us = 500;  // empty window
+  EXPECT_TRUE(ScanIds(q).empty());
+
+  q = Query("a");
+  q.cell_ranges = {{kHigh, kHigh + 10}};
+  EXPECT_THAT(ScanIds(q), ElementsAre(3, 4));
+  q.cell_ranges = {{kHigh + 5, UINT64_MAX}, {15, 20}, {18, 30}};  // overlapping
+  EXPECT_THAT(ScanIds(q), ElementsAre(1, 2, 4, 8));
+  q.cell_ranges = {{10, 10}};
+  EXPECT_THAT(ScanIds(q), ElementsAre(5));
+  q.cell_ranges = {{0, UINT64_MAX}};
+  EXPECT_THAT(ScanIds(q), ElementsAre(1, 2, 3, 4, 5, 8, 9));
+
+  q = Query("a");
+  q.after_id = 3;
+  EXPECT_THAT(ScanIds(q), ElementsAre(4, 5, 8, 9));
+  q.limit = 2;
+  EXPECT_THAT(ScanIds(q), ElementsAre(4, 5));
+
+  // The limit counts records that pass the cell filter.
+  q = Query("a");
+  q.cell_ranges = {{20, 40}};
+  q.limit = 2;
+  EXPECT_THAT(ScanIds(q), ElementsAre(1, 2));
+  q.after_id = 2;
+  EXPECT_THAT(ScanIds(q), ElementsAre(8, 9));
+
+  // All filters together.
+  q = Query("a");
+  q.from_us = 100;
+  q.to_us = 1001;
+  q.cell_ranges = {{20, 30}, {kHigh, kHigh}};
+  q.after_id = 1;
+  q.limit = 2;
+  EXPECT_THAT(ScanIds(q), ElementsAre(2, 3));
+}
+
+TEST_P(StoreConformanceTest, CursorPagesThroughEverythingOnce) {
+  constexpr int kN = 250;
+  ASSERT_EQ(store_->ReserveRecordIds(kN).value_or(-1), 1);
+  std::vector<StoredRecord> batch;
+  for (int i = 1; i <= kN; ++i) batch.push_back(Record(i, "p", (i * 7919) % 1000));
+  ASSERT_TRUE(store_->AppendRecords(batch).ok());
+
+  for (int64_t page : {1, 7, 100, 1000}) {
+    std::vector<int64_t> all;
+    RecordQuery q = Query("p");
+    q.from_us = 100;
+    q.limit = page;
+    while (true) {
+      std::vector<int64_t> ids = ScanIds(q);
+      ASSERT_LE(static_cast<int64_t>(ids.size()), page);
+      if (ids.empty()) break;
+      all.insert(all.end(), ids.begin(), ids.end());
+      q.after_id = ids.back();
+    }
+    std::vector<int64_t> expected;
+    for (int i = 1; i <= kN; ++i) {
+      if ((i * 7919) % 1000 >= 100) expected.push_back(i);
+    }
+    EXPECT_EQ(all, expected) << "page size " << page;
+  }
+}
+
+TEST_P(StoreConformanceTest, ScanStopsAtCallbackError) {
+  Reserve(3);
+  ASSERT_TRUE(
+      store_->AppendRecords({Record(1, "s", 1), Record(2, "s", 2), Record(3, "s", 3)})
+          .ok());
+  int calls = 0;
+  absl::Status s = store_->ScanRecords(Query("s"), [&](const StoredRecord& r) {
+    ++calls;
+    return r.id == 2 ? absl::CancelledError("enough") : absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_P(StoreConformanceTest, ScanCallbackMayCallTheStore) {
+  Reserve(2);
+  ASSERT_TRUE(store_->AppendRecords({Record(1, "s", 1), Record(2, "s", 2)}).ok());
+  WrappedKey key;
+  key.name = {KeyKind::kIndex, "", 0, ""};
+  key.wrapped = "w";
+  key.created = kT0;
+  absl::StatusOr<WrappedKey> stored = store_->keys().InsertKeyIfAbsent(key);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  absl::Status s = store_->ScanRecords(Query("s"), [&](const StoredRecord& r) {
+    // A reader unwrapping keys or writing while it scans must not deadlock.
+    absl::StatusOr<WrappedKey> k = store_->keys().GetKey(stored->id);
+    if (!k.ok()) return k.status();
+    return store_->PutMeta("last", std::to_string(r.id));
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(store_->GetMeta("last").value_or(std::nullopt), "2");
+}
+
+TEST_P(StoreConformanceTest, InvalidQueriesAreRejected) {
+  auto code = [&](const RecordQuery& q) {
+    return store_->ScanRecords(q, [](const StoredRecord&) { return absl::OkStatus(); })
+        .code();
+  };
+  EXPECT_EQ(code(Query("")), absl::StatusCode::kInvalidArgument);
+  RecordQuery q = Query("s");
+  q.limit = -1;
+  EXPECT_EQ(code(q), absl::StatusCode::kInvalidArgument);
+  q = Query("s");
+  q.cell_ranges = {{5, 4}};
+  EXPECT_EQ(code(q), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, AppendIsAllOrNothing) {
+  Reserve(10);
+  ASSERT_TRUE(store_->AppendRecords({Record(1, "s", 1)}).ok());
+
+  // Duplicate id within the batch: the valid rows before it are not kept.
+  absl::Status dup_in_batch =
+      store_->AppendRecords({Record(2, "s", 2), Record(3, "s", 3), Record(2, "s", 4)});
+  EXPECT_FALSE(dup_in_batch.ok());
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 1);
+
+  // Collides with a stored record.
+  absl::Status dup_stored = store_->AppendRecords({Record(4, "s", 4), Record(1, "s", 5)});
+  EXPECT_FALSE(dup_stored.ok());
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 1);
+
+  // Invalid records are refused before anything is written.
+  StoredRecord no_stream = Record(5, "", 5);
+  EXPECT_EQ(store_->AppendRecords({Record(5, "s", 5), no_stream}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->AppendRecords({Record(0, "s", 5)}).code(),
+            absl::StatusCode::kInvalidArgument);
+  // Ids that were never reserved would collide with a later reservation.
+  EXPECT_EQ(store_->AppendRecords({Record(5, "s", 5), Record(11, "s", 6)}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 1);
+
+  // The store is still usable, and the failed ids can be written.
+  EXPECT_TRUE(store_->AppendRecords({Record(2, "s", 2), Record(3, "s", 3)}).ok());
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 3);
+  EXPECT_TRUE(store_->AppendRecords({}).ok());
+}
+
+TEST_P(StoreConformanceTest, ReserveRecordIdsIsUniqueAcrossInstances) {
+  absl::StatusOr<StorePtr> other = Open();
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<Store*> stores = {store_.get(), other->get()};
+
+  absl::Mutex mu;
+  std::vector<std::pair<int64_t, int64_t>> ranges;  // [first, first + n)
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Store& s = *stores[t % 2];
+      for (int i = 0; i < 50; ++i) {
+        const int64_t n = 1 + (t * 50 + i) % 17;
+        absl::StatusOr<int64_t> first = s.ReserveRecordIds(n);
+        if (!first.ok()) {
+          ++failures;
+          continue;
+        }
+        absl::MutexLock lock(&mu);
+        ranges.emplace_back(*first, *first + n);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_EQ(ranges.size(), 200u);
+  std::sort(ranges.begin(), ranges.end());
+  EXPECT_GE(ranges.front().first, 1);
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    EXPECT_LE(ranges[i - 1].second, ranges[i].first) << "overlapping reservations";
+  }
+  EXPECT_EQ(store_->ReserveRecordIds(0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ReserveRecordIds(-3).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, FindAndDeleteBySubject) {
+  const std::string alice(32, 'A'), bob(32, 'B');
+  Reserve(5);
+  ASSERT_TRUE(store_
+                  ->AppendRecords({Record(1, "s", 1, 0, alice), Record(2, "t", 2, 0, bob),
+                                   Record(3, "t", 3, 0, alice), Record(4, "s", 4)})
+                  .ok());
+  absl::StatusOr<std::vector<StoredRecord>> found = store_->FindRecordsBySubject(alice);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].id, 1);
+  EXPECT_EQ((*found)[1].id, 3);
+  EXPECT_EQ((*found)[1].stream, "t");
+
+  EXPECT_EQ(store_->DeleteRecordsBySubject(alice).value_or(-1), 2);
+  EXPECT_TRUE(store_->FindRecordsBySubject(alice).value().empty());
+  EXPECT_EQ(store_->FindRecordsBySubject(bob).value().size(), 1u);
+  EXPECT_EQ(store_->DeleteRecordsBySubject(alice).value_or(-1), 0);
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 1);
+  EXPECT_EQ(store_->FindRecordsBySubject("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, RetentionDeletesAndUnlinks) {
+  const std::string alice(32, 'A');
+  Reserve(6);
+  ASSERT_TRUE(store_
+                  ->AppendRecords(
+                      {Record(1, "s", 100, 0, alice, 1), Record(2, "s", 200, 0, alice, 2),
+                       Record(3, "s", 300, 0, alice, 3), Record(4, "t", 100, 0, alice, 1),
+                       Record(5, "s", 50, 0, "", 1)})
+                  .ok());
+  // Unlink epochs < 3 of stream s: the records stay, their link goes.
+  EXPECT_EQ(store_->UnlinkRecordsBefore("s", 3).value_or(-1), 2);
+  EXPECT_EQ(store_->UnlinkRecordsBefore("s", 3).value_or(-1), 0);
+  std::vector<int64_t> linked;
+  const std::vector<StoredRecord> still_linked =
+      store_->FindRecordsBySubject(alice).value();
+  for (const StoredRecord& r : still_linked) {
+    linked.push_back(r.id);
+  }
+  EXPECT_THAT(linked, ElementsAre(3, 4));
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 4);
+  std::vector<StoredRecord> s_records;
+  ASSERT_TRUE(store_
+                  ->ScanRecords(Query("s"),
+                                [&](const StoredRecord& r) {
+                                  s_records.push_back(r);
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  ASSERT_EQ(s_records.size(), 4u);
+  EXPECT_EQ(s_records[0].blind_index, "");
+  EXPECT_EQ(s_records[1].blind_index, "");
+  EXPECT_EQ(s_records[2].blind_index, alice);
+
+  // Delete time_us < 200 of stream s only.
+  EXPECT_EQ(store_->DeleteRecordsBefore("s", 200).value_or(-1), 2);
+  EXPECT_THAT(ScanIds(Query("s")), ElementsAre(2, 3));
+  EXPECT_THAT(ScanIds(Query("t")), ElementsAre(4));
+  EXPECT_EQ(store_->DeleteRecordsBefore("s", 200).value_or(-1), 0);
+  EXPECT_EQ(store_->DeleteRecordsBefore("", 200).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// --- Keys ------------------------------------------------------------------
+
+WrappedKey Key(KeyKind kind, std::string scope, int64_t epoch, std::string subject,
+               std::string wrapped) {
+  WrappedKey k;
+  k.id = 999;  // ignored by InsertKeyIfAbsent
+  k.name = {kind, std::move(scope), epoch, std::move(subject)};
+  k.wrapped = std::move(wrapped);
+  k.created = kT0;
+  return k;
+}
+
+TEST_P(StoreConformanceTest, KeysInsertFindGetList) {
+  crypto::KeyStore& keys = store_->keys();
+  absl::StatusOr<WrappedKey> a =
+      keys.InsertKeyIfAbsent(Key(KeyKind::kPseudonym, "s", 1, "", "w1"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_NE(a->id, 999);
+  EXPECT_EQ(a->wrapped, "w1");
+  EXPECT_EQ(a->created, kT0);
+
+  // Same name: the stored key comes back, the new bytes are ignored.
+  absl::StatusOr<WrappedKey> again =
+      keys.InsertKeyIfAbsent(Key(KeyKind::kPseudonym, "s", 1, "", "other"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, a->id);
+  EXPECT_EQ(again->wrapped, "w1");
+
+  ASSERT_TRUE(keys.InsertKeyIfAbsent(Key(KeyKind::kPseudonym, "s", 2, "", "w2")).ok());
+  ASSERT_TRUE(keys.InsertKeyIfAbsent(Key(KeyKind::kPseudonym, "t", 0, "", "w3")).ok());
+  const std::string subject(32, '\0');  // binary subject
+  absl::StatusOr<WrappedKey> dek =
+      keys.InsertKeyIfAbsent(Key(KeyKind::kSubjectDek, "s", 1, subject, "w4"));
+  ASSERT_TRUE(dek.ok());
+
+  absl::StatusOr<std::optional<WrappedKey>> found =
+      keys.FindKey({KeyKind::kSubjectDek, "s", 1, subject});
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, dek->id);
+  EXPECT_EQ((*found)->name.subject, subject);
+  EXPECT_FALSE(keys.FindKey({KeyKind::kSubjectDek, "s", 2, subject}).value().has_value());
+
+  absl::StatusOr<WrappedKey> got = keys.GetKey(dek->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, (KeyName{KeyKind::kSubjectDek, "s", 1, subject}));
+  EXPECT_EQ(got->wrapped, "w4");
+  EXPECT_EQ(keys.GetKey(123456).status().code(), absl::StatusCode::kNotFound);
+
+  absl::StatusOr<std::vector<WrappedKey>> before =
+      keys.ListKeysBefore(KeyKind::kPseudonym, "s", 2);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ((*before)[0].id, a->id);
+  EXPECT_EQ(keys.ListKeysBefore(KeyKind::kPseudonym, "s", 3).value().size(), 2u);
+  EXPECT_TRUE(keys.ListKeysBefore(KeyKind::kClaim, "s", 3).value().empty());
+
+  EXPECT_EQ(keys.InsertKeyIfAbsent(Key(KeyKind::kIndex, "", 0, "", "")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, KeyInsertRaceAgreesOnOneKey) {
+  absl::StatusOr<StorePtr> other = Open();
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<Store*> stores = {store_.get(), other->get()};
+  for (int round = 0; round < 5; ++round) {
+    absl::Mutex mu;
+    std::vector<WrappedKey> results;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+      threads.emplace_back([&, t] {
+        absl::StatusOr<WrappedKey> k = stores[t % 2]->keys().InsertKeyIfAbsent(Key(
+            KeyKind::kPseudonym, "race", round, "", "candidate-" + std::to_string(t)));
+        ASSERT_TRUE(k.ok()) << k.status();
+        absl::MutexLock lock(&mu);
+        results.push_back(*k);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    ASSERT_EQ(results.size(), 6u);
+    for (const WrappedKey& k : results) {
+      EXPECT_EQ(k.id, results[0].id);
+      EXPECT_EQ(k.wrapped, results[0].wrapped);
+    }
+    EXPECT_EQ(store_->keys()
+                  .ListKeysBefore(KeyKind::kPseudonym, "race", round + 1)
+                  .value()
+                  .size(),
+              static_cast<size_t>(round + 1));
+  }
+}
+
+TEST_P(StoreConformanceTest, DestroyedKeyIsGoneAndItsIdNeverReused) {
+  crypto::KeyStore& keys = store_->keys();
+  WrappedKey k = Key(KeyKind::kSubjectDek, "s", 1, std::string(32, 'S'), "wrapped");
+  absl::StatusOr<WrappedKey> a = keys.InsertKeyIfAbsent(k);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(keys.DestroyKey(a->id).ok());
+  EXPECT_EQ(keys.GetKey(a->id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(keys.FindKey(k.name).value().has_value());
+  EXPECT_TRUE(keys.ListKeysBefore(KeyKind::kSubjectDek, "s", 10).value().empty());
+  EXPECT_EQ(keys.DestroyKey(a->id).code(), absl::StatusCode::kNotFound);
+
+  // A new key under the same name is a different key with a new id, so a
+  // record sealed under the destroyed id can never find it.
+  absl::StatusOr<WrappedKey> b = keys.InsertKeyIfAbsent(k);
+  ASSERT_TRUE(b.ok());
+  EXPECT_GT(b->id, a->id);
+}
+
+// --- Consent ---------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, ConsentHistoryInTimeOrderPerSubject) {
+  const std::string alice(32, 'A'), bob(32, 'B');
+  auto event = [](const std::string& bi, std::string purpose, ConsentState state,
+                  int64_t minute, std::string source) {
+    return ConsentEvent{bi, std::move(purpose), state, kT0 + absl::Minutes(minute),
+                        std::move(source)};
+  };
+  ASSERT_TRUE(store_
+                  ->AppendConsentEvent(
+                      event(alice, "research", ConsentState::kWithdrawn, 5, "portal"))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->AppendConsentEvent(
+                      event(alice, "research", ConsentState::kGranted, 1, "portal"))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->AppendConsentEvent(
+                      event(bob, "research", ConsentState::kGranted, 2, "portal"))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->AppendConsentEvent(
+                      event(alice, "planning", ConsentState::kObjected, 3, "controller"))
+                  .ok());
+
+  absl::StatusOr<std::vector<ConsentEvent>> history = store_->ConsentHistory(alice);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].purpose, "research");
+  EXPECT_EQ((*history)[0].state, ConsentState::kGranted);
+  EXPECT_EQ((*history)[0].time, kT0 + absl::Minutes(1));
+  EXPECT_EQ((*history)[1].purpose, "planning");
+  EXPECT_EQ((*history)[1].state, ConsentState::kObjected);
+  EXPECT_EQ((*history)[1].source, "controller");
+  EXPECT_EQ((*history)[2].state, ConsentState::kWithdrawn);
+  EXPECT_EQ((*history)[2].blind_index, alice);
+
+  ASSERT_TRUE(store_->DeleteConsentHistory(alice).ok());
+  EXPECT_TRUE(store_->ConsentHistory(alice).value().empty());
+  EXPECT_EQ(store_->ConsentHistory(bob).value().size(), 1u);
+  EXPECT_EQ(
+      store_
+          ->AppendConsentEvent(event("", "research", ConsentState::kGranted, 1, "portal"))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+// --- Budget ----------------------------------------------------------------
+
+BudgetCharge Charge(std::string query_key, double epsilon, double delta = 0,
+                    int64_t period = 7) {
+  BudgetCharge c;
+  c.agreement = "research-2024";
+  c.period = period;
+  c.query_key = std::move(query_key);
+  c.epsilon = epsilon;
+  c.delta = delta;
+  c.time = kT0;
+  c.result = "{\"count\":42}";
+  return c;
+}
+
+TEST_P(StoreConformanceTest, BudgetCapIsEnforced) {
+  const BudgetSpent cap{1.0, 1e-6};
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<BudgetCharge> c =
+        store_->ChargeBudget(Charge("q" + std::to_string(i), 0.1), cap);
+    ASSERT_TRUE(c.ok()) << i << ": " << c.status();
+  }
+  absl::StatusOr<BudgetCharge> over = store_->ChargeBudget(Charge("q10", 0.1), cap);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(over.status().message(), HasSubstr("remaining epsilon 0,"));
+  EXPECT_THAT(over.status().message(), HasSubstr("delta 1e-06"));
+
+  // Delta is capped too.
+  absl::StatusOr<BudgetCharge> d = store_->ChargeBudget(Charge("d", 0, 2e-6), cap);
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kResourceExhausted);
+
+  absl::StatusOr<BudgetSpent> spent = store_->SpentBudget("research-2024", 7);
+  ASSERT_TRUE(spent.ok());
+  EXPECT_NEAR(spent->epsilon, 1.0, 1e-9);
+  EXPECT_EQ(spent->delta, 0);
+  // Another period has its own budget.
+  EXPECT_TRUE(store_->ChargeBudget(Charge("q10", 0.5, 0, 8), cap).ok());
+  EXPECT_EQ(store_->SpentBudget("research-2024", 9).value().epsilon, 0);
+
+  EXPECT_EQ(store_->ChargeBudget(Charge("bad", -1), cap).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ChargeBudget(Charge("bad", std::nan("")), cap).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, ExhaustedMessageStatesWhatRemains) {
+  const BudgetSpent cap{1.0, 1e-5};
+  ASSERT_TRUE(store_->ChargeBudget(Charge("a", 0.75, 4e-6), cap).ok());
+  absl::StatusOr<BudgetCharge> over = store_->ChargeBudget(Charge("b", 0.5), cap);
+  ASSERT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(over.status().message(), HasSubstr("remaining epsilon 0.25, delta 6e-06"));
+  EXPECT_THAT(over.status().message(), HasSubstr("research-2024"));
+}
+
+TEST_P(StoreConformanceTest, IdenticalQueryIsCachedAtNoCost) {
+  const BudgetSpent cap{1.0, 0};
+  BudgetCharge first = Charge("same", 0.6);
+  first.result = "{\"noised\":17}";
+  absl::StatusOr<BudgetCharge> a = store_->ChargeBudget(first, cap);
+  ASSERT_TRUE(a.ok());
+  BudgetCharge second = Charge("same", 0.6);
+  second.result = "{\"noised\":99}";
+  second.time = kT0 + absl::Hours(1);
+  absl::StatusOr<BudgetCharge> b = store_->ChargeBudget(second, cap);
+  ASSERT_TRUE(b.ok()) << b.status();  // 1.2 > cap, yet free: it is cached
+  EXPECT_EQ(b->result, "{\"noised\":17}");
+  EXPECT_EQ(b->time, kT0);
+  EXPECT_NEAR(store_->SpentBudget("research-2024", 7).value().epsilon, 0.6, 1e-12);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentChargesNeverOverspend) {
+  absl::StatusOr<StorePtr> other = Open();
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<Store*> stores = {store_.get(), other->get()};
+  const BudgetSpent cap{1.0, 0};
+  std::atomic<int> granted{0}, refused{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        absl::StatusOr<BudgetCharge> c = stores[t % 2]->ChargeBudget(
+            Charge("t" + std::to_string(t) + "-" + std::to_string(i), 0.1), cap);
+        if (c.ok()) {
+          ++granted;
+        } else if (c.status().code() == absl::StatusCode::kResourceExhausted) {
+          ++refused;
+        } else {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(granted.load(), 10);
+  EXPECT_EQ(refused.load(), 20);
+  EXPECT_LE(store_->SpentBudget("research-2024", 7).value().epsilon, 1.0 + 1e-9);
+}
+
+// --- Meta ------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, MetaPutGet) {
+  EXPECT_FALSE(store_->GetMeta("k").value().has_value());
+  ASSERT_TRUE(store_->PutMeta("k", "v1").ok());
+  ASSERT_TRUE(store_->PutMeta("k", std::string("v\0two", 5)).ok());
+  EXPECT_EQ(store_->GetMeta("k").value(), std::string("v\0two", 5));
+  EXPECT_EQ(store_->PutMeta("", "x").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, ReopenKeepsEverything) {
+  Reserve(1);
+  ASSERT_TRUE(store_->AppendRecords({Record(1, "s", 1, 0, std::string(32, 'A'))}).ok());
+  absl::StatusOr<WrappedKey> key =
+      store_->keys().InsertKeyIfAbsent(Key(KeyKind::kClaim, "", 0, "", "claim"));
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(store_->PutMeta("trust", "x").ok());
+  ASSERT_TRUE(store_->ChargeBudget(Charge("q", 0.25), {1, 0}).ok());
+  store_.reset();
+
+  absl::StatusOr<StorePtr> reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  Store& s = **reopened;
+  EXPECT_EQ(s.CountRecords("s").value_or(-1), 1);
+  EXPECT_EQ(s.keys().GetKey(key->id).value().wrapped, "claim");
+  EXPECT_EQ(s.GetMeta("trust").value(), "x");
+  EXPECT_NEAR(s.SpentBudget("research-2024", 7).value().epsilon, 0.25, 1e-12);
+  // The id sequence continues.
+  EXPECT_EQ(s.ReserveRecordIds(1).value_or(-1), 2);
+}
+
+// --- Erasure leaves nothing on disk -----------------------------------------
+
+TEST_P(StoreConformanceTest, DeletedSubjectLeavesNoBytesAfterCompact) {
+  if (store_->Files().empty()) GTEST_SKIP() << "backend writes no local files";
+  InsecureDeterministicRandomForTesting random(20240611);
+  const std::string victim = random.Bytes(32);
+  constexpr int kRecords = 3000;  // many pages, so pages split and move
+  ASSERT_EQ(store_->ReserveRecordIds(kRecords).value_or(-1), 1);
+
+  std::vector<std::string> victim_payloads, kept_payloads;
+  std::vector<StoredRecord> batch;
+  for (int i = 1; i <= kRecords; ++i) {
+    const bool is_victim = i % 10 == 0;
+    StoredRecord r = Record(i, i % 3 == 0 ? "energy" : "mobility", i * 1000, 0,
+                            is_victim ? victim : random.Bytes(32), 1);
+    r.payload = random.Bytes(48 + i % 64);
+    (is_victim ? victim_payloads : kept_payloads).push_back(r.payload);
+    batch.push_back(std::move(r));
+    if (batch.size() == 500) {
+      ASSERT_TRUE(store_->AppendRecords(batch).ok());
+      batch.clear();
+    }
+  }
+  ASSERT_TRUE(store_
+                  ->AppendConsentEvent(
+                      {victim, "research", ConsentState::kGranted, kT0, "portal"})
+                  .ok());
+  const std::string wrapped_dek = random.Bytes(60);
+  absl::StatusOr<WrappedKey> dek = store_->keys().InsertKeyIfAbsent(
+      Key(KeyKind::kSubjectDek, "energy", 1, victim, wrapped_dek));
+  ASSERT_TRUE(dek.ok());
+
+  // Erasure: rows, consent history and the subject's key.
+  EXPECT_EQ(store_->DeleteRecordsBySubject(victim).value_or(-1), kRecords / 10);
+  ASSERT_TRUE(store_->DeleteConsentHistory(victim).ok());
+  ASSERT_TRUE(store_->keys().DestroyKey(dek->id).ok());
+  absl::Status compact = store_->Compact();
+  ASSERT_TRUE(compact.ok()) << compact;
+
+  std::string bytes;
+  for (const std::string& file : store_->Files()) bytes += ReadWholeFile(file);
+  ASSERT_FALSE(bytes.empty());
+  for (size_t i = 0; i < victim_payloads.size(); ++i) {
+    EXPECT_EQ(bytes.find(victim_payloads[i]), std::string::npos)
+        << "deleted payload " << i << " still on disk";
+  }
+  EXPECT_EQ(bytes.find(victim), std::string::npos) << "blind index still on disk";
+  EXPECT_EQ(bytes.find(wrapped_dek), std::string::npos) << "destroyed key still on disk";
+  // The scan does see what was kept, so a miss above is meaningful.
+  size_t kept_found = 0;
+  for (const std::string& p : kept_payloads)
+    kept_found += bytes.find(p) != std::string::npos;
+  EXPECT_EQ(kept_found, kept_payloads.size());
+}
+
+TEST_P(StoreConformanceTest, UnlinkedBlindIndexLeavesNoBytesAfterCompact) {
+  if (store_->Files().empty()) GTEST_SKIP() << "backend writes no local files";
+  InsecureDeterministicRandomForTesting random(7);
+  const std::string subject = random.Bytes(32);
+  ASSERT_EQ(store_->ReserveRecordIds(1000).value_or(-1), 1);
+  std::vector<StoredRecord> batch;
+  for (int i = 1; i <= 1000; ++i) {
+    StoredRecord r = Record(i, "s", i, 0, i % 2 ? subject : random.Bytes(32), 1);
+    r.payload = random.Bytes(40);
+    batch.push_back(std::move(r));
+  }
+  ASSERT_TRUE(store_->AppendRecords(batch).ok());
+  EXPECT_EQ(store_->UnlinkRecordsBefore("s", 2).value_or(-1), 1000);
+  ASSERT_TRUE(store_->Compact().ok());
+  std::string bytes;
+  for (const std::string& file : store_->Files()) bytes += ReadWholeFile(file);
+  EXPECT_EQ(bytes.find(subject), std::string::npos) << "unlinked blind index on disk";
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 1000);
+}
+
+}  // namespace
+
+// The backends under test. A PostgreSQL backend adds its factory here.
+StoreBackend SqliteBackend() {
+  return {"sqlite",
+          [](const std::string& dir) { return OpenStore("sqlite:store.db", dir); }};
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
+                         ::testing::Values(SqliteBackend()),
+                         [](const ::testing::TestParamInfo<StoreBackend>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace privacity::store
