@@ -460,7 +460,9 @@ class ConfigParser {
     MapView view;
     view.location = LocationOf(node, at);
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
+      // Copies: the iterator's pair is a temporary.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       const SourceLocation key_at = LocationOf(key, view.location);
       if (!key.IsScalar()) {
         Error(key_at, what, "keys must be plain names");
@@ -472,8 +474,7 @@ class ConfigParser {
                            first->key_location.line, ")"));
         continue;
       }
-      view.entries.push_back(
-          {key.Scalar(), key_at, it->second, LocationOf(it->second, key_at)});
+      view.entries.push_back({key.Scalar(), key_at, value, LocationOf(value, key_at)});
     }
     return view;
   }
@@ -506,9 +507,11 @@ class ConfigParser {
                                  absl::string_view id_key, size_t index) {
     if (node.IsMap()) {
       for (auto it = node.begin(); it != node.end(); ++it) {
-        if (it->first.IsScalar() && it->first.Scalar() == id_key &&
-            it->second.IsScalar() && !it->second.Scalar().empty()) {
-          return absl::StrCat(kind, " ", Quote(it->second.Scalar()));
+        const YAML::Node key = it->first;
+        const YAML::Node value = it->second;
+        if (key.IsScalar() && key.Scalar() == id_key && value.IsScalar() &&
+            !value.Scalar().empty()) {
+          return absl::StrCat(kind, " ", Quote(value.Scalar()));
         }
       }
     }
