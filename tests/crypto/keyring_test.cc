@@ -259,6 +259,10 @@ TEST(WrapAssociatedData, IsDeterministicAndDistinguishesEveryField) {
       Name(KeyKind::kSubjectDek, "abc", 1, ""),
       Name(KeyKind::kSubjectDek, std::string("a\0", 2), 1, "b"),
       Name(KeyKind::kSubjectDek, "a", 1, std::string("\0b", 2)),
+      // Without length prefixes these two would both encode as "ab" followed
+      // by eight zero bytes: "ab" + epoch 0 vs "a" + epoch 0x62<<56 + "\0".
+      Name(KeyKind::kSubjectDek, "ab", 0, ""),
+      Name(KeyKind::kSubjectDek, "a", int64_t{0x62} << 56, std::string(1, '\0')),
   };
   std::set<std::string> seen;
   for (const KeyName& name : names) {
