@@ -864,6 +864,19 @@ TEST(LoaderTest, ToYamlQuotesTextThatLooksLikeOtherTypes) {
   EXPECT_EQ(again->streams[0].fields[7].values, tariff.values);
 }
 
+TEST(LoaderTest, DocumentedExampleIsValid) {
+  const std::string doc = ReadFile(std::string(PRIVACITY_SOURCE_DIR) + "/docs/config.md");
+  const size_t section = doc.find("\n## Example\n");
+  ASSERT_NE(section, std::string::npos);
+  const size_t begin = doc.find("```yaml\n", section);
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  const std::string example = doc.substr(begin + 8, end - begin - 8);
+  const std::vector<ConfigError> errors = CheckConfig(example, kDataDir);
+  EXPECT_TRUE(errors.empty()) << Describe(errors);
+}
+
 TEST(LoaderTest, DescribeConfig) {
   absl::StatusOr<CityConfig> config = ParseConfig(BaseText(), "town.yaml", kDataDir);
   ASSERT_TRUE(config.ok()) << config.status();
