@@ -220,20 +220,20 @@ absl::string_view UtilityMetricName(UtilityMetric metric) {
   return "unknown";
 }
 
-absl::StatusOr<AnonymizeResult> Anonymize(const CsvTable& input,
-                                          const AnonymizeOptions& options) {
+namespace internal {
+
+absl::StatusOr<Prepared> Prepare(const CsvTable& input, const AnonymizeOptions& options) {
   RETURN_IF_ERROR(CheckParameters(input, options));
   const PrivacyModel& model = options.model;
   const size_t n = input.num_rows();
   const size_t m = options.quasi_identifiers.size();
-
-  std::vector<const Hierarchy*> hierarchies;
+  Prepared p;
   for (const QuasiIdentifier& qi : options.quasi_identifiers) {
-    hierarchies.push_back(qi.hierarchy.get());
+    p.hierarchies.push_back(qi.hierarchy.get());
   }
   ASSIGN_OR_RETURN(std::vector<uint32_t> tuples, EncodeTuples(input, options));
 
-  ModelSpec spec;
+  ModelSpec& spec = p.model;
   spec.k = model.k;
   spec.max_suppressed = static_cast<int64_t>(
       std::floor(model.suppression_limit * static_cast<double>(n) + 1e-9));
@@ -261,18 +261,29 @@ absl::StatusOr<AnonymizeResult> Anonymize(const CsvTable& input,
                         : ModelSpec::T::kOrdered;
     }
   }
-  const EncodedData data = internal::EncodeData(hierarchies, std::move(tuples),
-                                                std::move(sensitive), sensitive_domain);
+  p.data = EncodeData(p.hierarchies, std::move(tuples), std::move(sensitive),
+                      sensitive_domain);
+  Grouper grouper;
+  const ClassSet records = RecordClasses(p.data, spec.NeedsHistograms());
+  grouper.Group(p.data, records, std::vector<int>(m, 0), p.bottom, &p.record_class);
+  return p;
+}
 
-  // Classes at the raw level, and each record's class.
-  internal::Grouper grouper;
+}  // namespace internal
+
+absl::StatusOr<AnonymizeResult> Anonymize(const CsvTable& input,
+                                          const AnonymizeOptions& options) {
+  ASSIGN_OR_RETURN(internal::Prepared prepared, internal::Prepare(input, options));
+  const ModelSpec& spec = prepared.model;
+  const EncodedData& data = prepared.data;
+  const ClassSet& bottom = prepared.bottom;
+  const std::vector<uint32_t>& record_class = prepared.record_class;
+  const std::vector<const Hierarchy*>& hierarchies = prepared.hierarchies;
+  const PrivacyModel& model = options.model;
+  const size_t n = input.num_rows();
+  const size_t m = options.quasi_identifiers.size();
   const std::vector<int> raw_levels(m, 0);
-  ClassSet bottom;
-  std::vector<uint32_t> record_class;
-  {
-    const ClassSet records = internal::RecordClasses(data, spec.NeedsHistograms());
-    grouper.Group(data, records, raw_levels, bottom, &record_class);
-  }
+  internal::Grouper grouper;
 
   ASSIGN_OR_RETURN(internal::SearchOutcome outcome,
                    internal::FindOptimum(data, bottom, spec, options.metric));

@@ -197,6 +197,19 @@ struct SearchOutcome {
 absl::StatusOr<SearchOutcome> FindOptimum(const EncodedData& data, const ClassSet& bottom,
                                           const ModelSpec& model, UtilityMetric metric);
 
+// The input checked and encoded, with its classes at the raw level.
+struct Prepared {
+  ModelSpec model;
+  EncodedData data;
+  std::vector<const Hierarchy*> hierarchies;
+  ClassSet bottom;                     // with histograms when the model needs them
+  std::vector<uint32_t> record_class;  // each record's class in `bottom`
+};
+
+// Validates `options` against `input` (columns, parameters, values missing
+// from hierarchies, k larger than the data) and encodes it.
+absl::StatusOr<Prepared> Prepare(const CsvTable& input, const AnonymizeOptions& options);
+
 }  // namespace privacity::anon::internal
 
 #endif  // PRIVACITY_ANON_ENGINE_H_
