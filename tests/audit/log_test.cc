@@ -1,0 +1,232 @@
+#include "audit/log.h"
+
+#include <string>
+#include <vector>
+
+#include "audit/test_util.h"
+#include "gtest/gtest.h"
+
+namespace privacity::audit {
+namespace {
+
+using testing::TestLeaf;
+using testing::TestLeafHashes;
+
+std::vector<std::string> Leaves(uint64_t begin, uint64_t end) {
+  std::vector<std::string> out;
+  for (uint64_t i = begin; i < end; ++i) out.push_back(TestLeaf(i));
+  return out;
+}
+
+// A log of `n` test leaves appended in batches of varying size.
+std::unique_ptr<Log> MakeLog(MemoryLogStorage& storage, uint64_t n) {
+  auto log = *Log::Open(storage);
+  uint64_t done = 0;
+  for (uint64_t batch = 1; done < n; batch = batch % 7 + 1) {
+    const uint64_t end = std::min(n, done + batch);
+    EXPECT_EQ(*log->Append(Leaves(done, end)), done);
+    done = end;
+  }
+  return log;
+}
+
+TEST(Log, EmptyLog) {
+  MemoryLogStorage storage;
+  auto log = Log::Open(storage);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->head(), (TreeHead{0, EmptyRoot()}));
+  EXPECT_EQ(*(*log)->RootAt(0), EmptyRoot());
+  EXPECT_EQ(*(*log)->Append({}), 0u);
+  EXPECT_FALSE((*log)->InclusionProof(0, 0).ok());
+  EXPECT_TRUE((*log)->ConsistencyProof(0, 0)->empty());
+}
+
+TEST(Log, RootsAndProofsMatchTheReference) {
+  constexpr uint64_t kSize = 100;
+  MemoryLogStorage storage;
+  auto log = MakeLog(storage, kSize);
+  const std::vector<Hash> leaves = TestLeafHashes(kSize);
+  EXPECT_EQ(log->head(), (TreeHead{kSize, RootFromLeafHashes(leaves)}));
+  for (uint64_t n = 0; n <= kSize; ++n) {
+    const auto tree = absl::MakeConstSpan(leaves).subspan(0, n);
+    ASSERT_EQ(*log->RootAt(n), RootFromLeafHashes(tree)) << n;
+    for (uint64_t i = 0; i < n; i += 7) {
+      ASSERT_EQ(*log->InclusionProof(i, n), *InclusionProofFromLeafHashes(tree, i));
+    }
+    for (uint64_t m = 0; m <= n; m += 5) {
+      ASSERT_EQ(*log->ConsistencyProof(m, n), *ConsistencyProofFromLeafHashes(tree, m));
+    }
+  }
+  EXPECT_EQ(*LeafHashAt(storage, 42), leaves[42]);
+  EXPECT_EQ(log->InclusionProof(3, kSize + 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->ConsistencyProof(3, kSize + 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(log->RootAt(kSize + 1).ok());
+  // The storage-level readers refuse sizes beyond the stored log.
+  EXPECT_EQ(InclusionProof(storage, 3, kSize + 1).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ConsistencyProof(storage, kSize + 1, kSize + 1).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(VerifyStorage(storage).ok());
+}
+
+TEST(Log, ConsistencyBetweenAllPairsUpTo64FromStorage) {
+  MemoryLogStorage storage;
+  auto log = MakeLog(storage, 64);
+  for (uint64_t n = 0; n <= 64; ++n) {
+    const Hash root_n = *log->RootAt(n);
+    for (uint64_t m = 0; m <= n; ++m) {
+      const std::vector<Hash> proof = *log->ConsistencyProof(m, n);
+      ASSERT_TRUE(VerifyConsistency(m, n, proof, *log->RootAt(m), root_n).ok())
+          << m << " -> " << n;
+    }
+  }
+}
+
+TEST(Log, ReopenRestoresTheHead) {
+  MemoryLogStorage storage;
+  TreeHead head;
+  {
+    auto log = MakeLog(storage, 1000);
+    head = log->head();
+  }
+  auto reopened = *Log::Open(storage);
+  EXPECT_EQ(reopened->head(), head);
+  EXPECT_EQ(*reopened->Append(Leaves(1000, 1001)), 1000u);
+  EXPECT_EQ(reopened->head().root, RootFromLeafHashes(TestLeafHashes(1001)));
+}
+
+TEST(Log, RejectsBadEntriesWithoutAppending) {
+  MemoryLogStorage storage;
+  auto log = *Log::Open(storage);
+  EXPECT_EQ(log->Append({"ok", ""}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->Append({std::string(kMaxEntrySize + 1, 'x')}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->head().size, 0u);
+  EXPECT_EQ(*log->Append({std::string(kMaxEntrySize, 'x')}), 0u);
+}
+
+TEST(Log, SecondWriterIsCaughtAndCanReload) {
+  MemoryLogStorage storage;
+  auto a = *Log::Open(storage);
+  auto b = *Log::Open(storage);
+  ASSERT_TRUE(a->Append(Leaves(0, 3)).ok());
+  EXPECT_EQ(b->Append(Leaves(3, 4)).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(b->head().size, 0u);
+  ASSERT_TRUE(b->Reload().ok());
+  EXPECT_EQ(b->head(), a->head());
+  EXPECT_EQ(*b->Append(Leaves(3, 4)), 3u);
+  EXPECT_EQ(b->head().root, RootFromLeafHashes(TestLeafHashes(4)));
+}
+
+// A storage whose appends fail on demand.
+class FlakyStorage final : public LogStorage {
+ public:
+  bool fail = false;
+  absl::Status Append(const LogAppend& batch) override {
+    if (fail) return absl::UnavailableError("disk full");
+    return inner_.Append(batch);
+  }
+  absl::StatusOr<LogFrontier> ReadFrontier() override { return inner_.ReadFrontier(); }
+  absl::StatusOr<std::vector<LogEntry>> ReadEntries(uint64_t b, uint64_t e) override {
+    return inner_.ReadEntries(b, e);
+  }
+  absl::StatusOr<std::vector<Hash>> ReadNodes(absl::Span<const NodeId> ids) override {
+    return inner_.ReadNodes(ids);
+  }
+  absl::StatusOr<std::vector<Hash>> ReadNodeRange(int l, uint64_t b, uint64_t e) override {
+    return inner_.ReadNodeRange(l, b, e);
+  }
+
+ private:
+  MemoryLogStorage inner_;
+};
+
+TEST(Log, FailedAppendLeavesTheHeadUnchanged) {
+  FlakyStorage storage;
+  auto log = *Log::Open(storage);
+  ASSERT_TRUE(log->Append(Leaves(0, 5)).ok());
+  const TreeHead before = log->head();
+  storage.fail = true;
+  EXPECT_EQ(log->Append(Leaves(5, 9)).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(log->head(), before);
+  storage.fail = false;
+  EXPECT_EQ(*log->Append(Leaves(5, 9)), 5u);
+  EXPECT_EQ(log->head().root, RootFromLeafHashes(TestLeafHashes(9)));
+  EXPECT_TRUE(VerifyStorage(storage).ok());
+}
+
+TEST(MemoryLogStorage, RejectsMalformedBatches) {
+  MemoryLogStorage storage;
+  LogAppend batch;
+  batch.first_index = 1;
+  EXPECT_EQ(storage.Append(batch).code(), absl::StatusCode::kAborted);
+  batch.first_index = 0;
+  batch.entries.push_back(LogEntry{"a", HashLeaf("a")});
+  batch.frontier = LogFrontier{2, {HashLeaf("a")}};
+  EXPECT_FALSE(storage.Append(batch).ok());  // frontier of the wrong size
+  batch.frontier = LogFrontier{1, {HashLeaf("a")}};
+  batch.nodes.push_back(StoredNode{NodeId{1, 0}, HashLeaf("a")});
+  EXPECT_FALSE(storage.Append(batch).ok());  // node (1, 0) is not complete at 1
+  batch.nodes.clear();
+  EXPECT_TRUE(storage.Append(batch).ok());
+  EXPECT_EQ(storage.ReadEntries(0, 2).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(storage.ReadNodeRange(0, 0, 2).status().code(), absl::StatusCode::kOutOfRange);
+  const NodeId missing{1, 0};
+  EXPECT_EQ(storage.ReadNodes(absl::MakeConstSpan(&missing, 1)).status().code(),
+            absl::StatusCode::kOutOfRange);
+}
+
+// --- Corruption: the verifier fails and says where -----------------------
+
+TEST(VerifyStorage, NamesTheCorruptedEntry) {
+  MemoryLogStorage storage;
+  MakeLog(storage, 50);
+  ASSERT_TRUE(storage.OverwriteEntryForTesting(17, TestLeaf(1017)).ok());
+  const absl::Status s = VerifyStorage(storage);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("entry 17 "), std::string::npos) << s;
+}
+
+TEST(VerifyStorage, NamesTheCorruptedNode) {
+  MemoryLogStorage storage;
+  MakeLog(storage, 50);
+  ASSERT_TRUE(storage.OverwriteNodeForTesting(NodeId{3, 2}, HashLeaf("forged")).ok());
+  const absl::Status s = VerifyStorage(storage);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("level 3, index 2"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("[16, 24)"), std::string::npos) << s;
+}
+
+TEST(VerifyStorage, NamesTheCorruptedLeafHash) {
+  MemoryLogStorage storage;
+  MakeLog(storage, 50);
+  ASSERT_TRUE(storage.OverwriteNodeForTesting(NodeId{0, 33}, HashLeaf("forged")).ok());
+  const absl::Status s = VerifyStorage(storage);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("entry 33 "), std::string::npos) << s;
+}
+
+TEST(VerifyStorage, CorruptedFrontierNodeFailsOpenAndVerify) {
+  MemoryLogStorage storage;
+  MakeLog(storage, 50);  // frontier nodes: (5, 0), (4, 2), (1, 24)
+  ASSERT_TRUE(storage.OverwriteNodeForTesting(NodeId{1, 24}, HashLeaf("forged")).ok());
+  const auto log = Log::Open(storage);
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(log.status().message().find("level 1, index 24"), std::string::npos)
+      << log.status();
+  EXPECT_EQ(VerifyStorage(storage).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(VerifyStorage, ProofsFromCorruptedStorageDoNotVerify) {
+  MemoryLogStorage storage;
+  auto log = MakeLog(storage, 50);
+  const TreeHead head = log->head();
+  ASSERT_TRUE(storage.OverwriteNodeForTesting(NodeId{2, 1}, HashLeaf("forged")).ok());
+  const std::vector<Hash> proof = *log->InclusionProof(0, head.size);
+  EXPECT_FALSE(VerifyInclusion(0, head.size, HashLeaf(TestLeaf(0)), proof, head.root).ok());
+}
+
+}  // namespace
+}  // namespace privacity::audit
