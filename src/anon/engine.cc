@@ -195,20 +195,25 @@ void Grouper::Group(const EncodedData& data, const ClassSet& src,
                     std::vector<uint32_t>* assignment) {
   const size_t m = data.num_qis;
   const size_t ns = src.size();
-  std::vector<const uint32_t*> maps(m);
-  std::vector<uint64_t> mult(m);
+  // Columns with one value at their level add nothing to the key.
+  std::vector<size_t> cols;
+  std::vector<const uint32_t*> maps;
+  std::vector<uint64_t> mult;
   bool packed = true;
   uint64_t radix = 1;
   for (size_t j = 0; j < m; ++j) {
-    maps[j] = data.columns[j].level_map[levels[j]].data();
-    const uint64_t card = std::max<uint32_t>(1, data.columns[j].cardinality[levels[j]]);
-    mult[j] = radix;
+    const uint64_t card = data.columns[j].cardinality[levels[j]];
+    if (card <= 1) continue;
+    cols.push_back(j);
+    maps.push_back(data.columns[j].level_map[levels[j]].data());
+    mult.push_back(radix);
     if (radix > std::numeric_limits<uint64_t>::max() / card) {
       packed = false;
     } else {
       radix *= card;
     }
   }
+  const size_t active = cols.size();
   const size_t cap = TableCapacity(ns);
   const size_t mask = cap - 1;
   slots_.assign(cap, kEmpty);
@@ -221,8 +226,9 @@ void Grouper::Group(const EncodedData& data, const ClassSet& src,
     for (size_t c = 0; c < ns; ++c) {
       const uint32_t* t = tuples + static_cast<size_t>(src.rep[c]) * m;
       uint64_t key = 0;
-      for (size_t j = 0; j < m; ++j)
-        key += static_cast<uint64_t>(maps[j][t[j]]) * mult[j];
+      for (size_t a = 0; a < active; ++a) {
+        key += static_cast<uint64_t>(maps[a][t[cols[a]]]) * mult[a];
+      }
       size_t i = Mix(key) & mask;
       uint32_t id;
       while (true) {
@@ -246,13 +252,13 @@ void Grouper::Group(const EncodedData& data, const ClassSet& src,
     }
   } else {
     gen_.clear();
-    std::vector<uint32_t> g(m);
+    std::vector<uint32_t> g(active);
     for (size_t c = 0; c < ns; ++c) {
       const uint32_t* t = tuples + static_cast<size_t>(src.rep[c]) * m;
       uint64_t h = 0x9e3779b97f4a7c15ULL;
-      for (size_t j = 0; j < m; ++j) {
-        g[j] = maps[j][t[j]];
-        h = Mix(h ^ g[j]) + j;
+      for (size_t a = 0; a < active; ++a) {
+        g[a] = maps[a][t[cols[a]]];
+        h = Mix(h ^ g[a]) + a;
       }
       size_t i = h & mask;
       uint32_t id;
@@ -267,7 +273,7 @@ void Grouper::Group(const EncodedData& data, const ClassSet& src,
           gen_.insert(gen_.end(), g.begin(), g.end());
           break;
         }
-        if (keys_[i] == h && std::equal(g.begin(), g.end(), gen_.begin() + s * m)) {
+        if (keys_[i] == h && std::equal(g.begin(), g.end(), gen_.begin() + s * active)) {
           id = s;
           break;
         }

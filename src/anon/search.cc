@@ -54,6 +54,14 @@ class SnapshotCache {
     return best->classes;
   }
 
+  // An empty class set, reusing the buffers of the last evicted one (large
+  // fresh allocations cost page faults on every evaluation).
+  ClassSet TakeSpare() {
+    ClassSet out = std::move(spare_);
+    spare_ = ClassSet();
+    return out;
+  }
+
   void Insert(absl::Span<const int> levels, ClassSet classes) {
     auto e = std::make_unique<Entry>();
     e->levels.assign(levels.begin(), levels.end());
@@ -66,12 +74,13 @@ class SnapshotCache {
           entries_.begin(), entries_.end(),
           [](const auto& a, const auto& b) { return a->last_use < b->last_use; });
       bytes_ -= (*oldest)->classes.MemoryBytes();
+      spare_ = std::move((*oldest)->classes);
       entries_.erase(oldest);
     }
   }
 
  private:
-  static constexpr size_t kMaxEntries = 32;
+  static constexpr size_t kMaxEntries = 256;
   static constexpr size_t kMaxBytes = size_t{24} << 20;
   struct Entry {
     std::vector<int> levels;
@@ -80,6 +89,7 @@ class SnapshotCache {
   };
   const ClassSet& bottom_;
   std::vector<std::unique_ptr<Entry>> entries_;
+  ClassSet spare_;
   size_t bytes_ = 0;
   uint64_t clock_ = 0;
 };
@@ -180,7 +190,7 @@ class Search {
   const Evaluation& Check(uint32_t v) {
     lattice_.Levels(v, levels_);
     const ClassSet& source = cache_.Source(levels_);
-    ClassSet classes;
+    ClassSet classes = cache_.TakeSpare();
     grouper_.Group(data_, source, levels_, classes, nullptr);
     const Evaluation e = Evaluate(data_, classes, levels_, model_, metric_);
     cache_.Insert(levels_, std::move(classes));
