@@ -4,7 +4,9 @@
 // data dir) or "postgresql://...".
 //
 // Every method is atomic: on error nothing of the call is written.
-// Implementations are thread-safe.
+// Implementations are thread-safe, and several processes may open the same
+// store at once (the CLI runs while the server runs). Times are kept with
+// microsecond precision. The on-disk layout is described in docs/storage.md.
 #ifndef PRIVACITY_STORE_STORE_H_
 #define PRIVACITY_STORE_STORE_H_
 
@@ -84,11 +86,15 @@ class Store {
   // unique across processes sharing the store.
   virtual absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) = 0;
 
-  // Appends all of `records` in one transaction, or none.
+  // Appends all of `records` in one transaction, or none. Every id must
+  // come from ReserveRecordIds (InvalidArgument otherwise, as for an empty
+  // stream or an id <= 0); an id already stored is AlreadyExists.
   virtual absl::Status AppendRecords(absl::Span<const StoredRecord> records) = 0;
 
   // Calls `fn` for each matching record in id order. Stops at the first
-  // non-OK status from `fn` and returns it.
+  // non-OK status from `fn` and returns it. Records are streamed, not
+  // loaded; `limit` counts records passed to `fn` (after the cell filter).
+  // `fn` may call the store (e.g. keys()), but not Compact().
   virtual absl::Status ScanRecords(
       const RecordQuery& query,
       const std::function<absl::Status(const StoredRecord&)>& fn) = 0;
@@ -117,7 +123,8 @@ class Store {
 
   // --- Consent -----------------------------------------------------------
   virtual absl::Status AppendConsentEvent(const ConsentEvent& event) = 0;
-  // The latest state per purpose for this subject, with its history.
+  // The subject's consent events, oldest first (ties in insertion order):
+  // the last event of each purpose is its current state.
   virtual absl::StatusOr<std::vector<ConsentEvent>> ConsentHistory(
       const std::string& blind_index) = 0;
   virtual absl::Status DeleteConsentHistory(const std::string& blind_index) = 0;
@@ -127,6 +134,9 @@ class Store {
   // exists, returns it (a cached answer, no new cost). Otherwise, if the
   // period's spend plus `charge` stays within `cap`, records `charge` and
   // returns it; if not, returns ResourceExhausted naming what remains.
+  // Epsilon and delta must be finite and >= 0. Sums are compared with a
+  // relative tolerance of 1e-10 of the cap, so rounding (0.1 + 0.2) does
+  // not refuse a charge that fits exactly.
   virtual absl::StatusOr<BudgetCharge> ChargeBudget(const BudgetCharge& charge,
                                                     const BudgetSpent& cap) = 0;
   virtual absl::StatusOr<BudgetSpent> SpentBudget(const std::string& agreement,
@@ -138,6 +148,8 @@ class Store {
 
   // Makes deletions physical: checkpoints and truncates the WAL so freed
   // pages holding old plaintext or keys are overwritten (secure_delete).
+  // Unavailable when another connection keeps reading past the busy
+  // timeout; the deletions are then durable but not yet physical: retry.
   virtual absl::Status Compact() = 0;
 
   // Paths of files this store writes (for byte-scan tests); empty if none.

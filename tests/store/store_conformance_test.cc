@@ -263,12 +263,12 @@ TEST_P(StoreConformanceTest, AppendIsAllOrNothing) {
   // Duplicate id within the batch: the valid rows before it are not kept.
   absl::Status dup_in_batch =
       store_->AppendRecords({Record(2, "s", 2), Record(3, "s", 3), Record(2, "s", 4)});
-  EXPECT_FALSE(dup_in_batch.ok());
+  EXPECT_EQ(dup_in_batch.code(), absl::StatusCode::kAlreadyExists) << dup_in_batch;
   EXPECT_EQ(store_->CountRecords("s").value_or(-1), 1);
 
   // Collides with a stored record.
   absl::Status dup_stored = store_->AppendRecords({Record(4, "s", 4), Record(1, "s", 5)});
-  EXPECT_FALSE(dup_stored.ok());
+  EXPECT_EQ(dup_stored.code(), absl::StatusCode::kAlreadyExists) << dup_stored;
   EXPECT_EQ(store_->CountRecords("s").value_or(-1), 1);
 
   // Invalid records are refused before anything is written.
