@@ -63,6 +63,11 @@ class SnapshotCache {
   }
 
   void Insert(absl::Span<const int> levels, ClassSet classes) {
+    // Barely smaller than the raw level: not worth the memory.
+    if (classes.size() * 4 > bottom_.size() * 3) {
+      spare_ = std::move(classes);
+      return;
+    }
     auto e = std::make_unique<Entry>();
     e->levels.assign(levels.begin(), levels.end());
     e->classes = std::move(classes);
@@ -80,8 +85,8 @@ class SnapshotCache {
   }
 
  private:
-  static constexpr size_t kMaxEntries = 256;
-  static constexpr size_t kMaxBytes = size_t{24} << 20;
+  static constexpr size_t kMaxEntries = 1024;
+  static constexpr size_t kMaxBytes = size_t{32} << 20;
   struct Entry {
     std::vector<int> levels;
     ClassSet classes;
