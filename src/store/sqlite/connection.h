@@ -160,10 +160,17 @@ class ConnectionPool {
   absl::StatusOr<Lease> Acquire();
   const std::string& path() const { return path_; }
 
+  // Held by every write of this process for its whole transaction, so
+  // writers of one process queue here in order instead of polling SQLite's
+  // lock (whose busy handler sleeps in growing steps). Writers of other
+  // processes still meet at SQLite's lock. Take it before Acquire().
+  absl::Mutex& write_mu() { return write_mu_; }
+
  private:
   void Release(std::unique_ptr<Connection> conn);
 
   const std::string path_;
+  absl::Mutex write_mu_;
   absl::Mutex mu_;
   // Most recently used last, so a single-threaded caller keeps reusing the
   // connection whose page cache is warm.

@@ -12,9 +12,11 @@
 #include <limits>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/schema.h"
@@ -24,6 +26,11 @@ namespace {
 
 // The most ids one ReserveRecordIds call hands out.
 constexpr int64_t kMaxReserve = int64_t{1} << 40;
+
+// Ids taken from the shared sequence at a time. Ids left over when the
+// store closes are never used: gaps are harmless, ids only need to be
+// unique and roughly increasing.
+constexpr int64_t kIdBlock = int64_t{1} << 16;
 
 // Budget sums are floating point: a charge that exceeds the cap by no more
 // than this fraction of the cap (rounding of earlier sums) is allowed.
@@ -193,6 +200,7 @@ class SqliteKeyStore final : public crypto::KeyStore {
     if (key.wrapped.empty() || !FitsInt(key.wrapped)) {
       return absl::InvalidArgumentError("insert key: wrapped key is empty or too long");
     }
+    absl::MutexLock write(&pool_.write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kImmediate));
@@ -242,6 +250,7 @@ class SqliteKeyStore final : public crypto::KeyStore {
   }
 
   absl::Status DestroyKey(int64_t id) override {
+    absl::MutexLock write(&pool_.write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDestroyKey));
     StatementScope scope(stmt);
@@ -308,27 +317,28 @@ class SqliteStore final : public Store {
       : path_(std::move(path)), pool_(std::move(pool)), keys_(*pool_) {}
 
   absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) override {
-    constexpr absl::string_view kOp = "reserve record ids";
     if (n <= 0 || n > kMaxReserve) {
       return absl::InvalidArgumentError(
           absl::StrCat("reserve record ids: count must be in [1, ", kMaxReserve, "]"));
     }
-    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
-    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kReserveRecordIds));
-    StatementScope scope(stmt);
-    sqlite3_bind_int64(stmt, 1, n);
-    // A single UPDATE in autocommit mode takes the write lock before it
-    // reads, so it is atomic across processes.
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("sqlite store ", path_, ": record id space exhausted"));
+    // Ids are taken from the database in blocks and handed out from memory,
+    // so a reservation rarely waits for a batch being written.
+    absl::MutexLock lock(&id_mu_);
+    if (block_end_ - block_next_ >= n) {
+      const int64_t first = block_next_;
+      block_next_ += n;
+      return first;
     }
-    if (rc != SQLITE_ROW) return conn->Error(rc, kOp);
-    const int64_t first = sqlite3_column_int64(stmt, 0);
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
-    return first;
+    int64_t take = std::max(n, kIdBlock);
+    absl::StatusOr<int64_t> first = ReserveFromDatabase(take);
+    if (absl::IsResourceExhausted(first.status()) && take > n) {
+      take = n;  // near the end of the id space: take only what is asked
+      first = ReserveFromDatabase(take);
+    }
+    if (!first.ok()) return first.status();
+    block_next_ = *first + n;
+    block_end_ = *first + take;
+    return *first;
   }
 
   absl::Status AppendRecords(absl::Span<const StoredRecord> records) override {
@@ -352,6 +362,7 @@ class SqliteStore final : public Store {
       max_id = std::max(max_id, r.id);
     }
 
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kImmediate));
@@ -461,6 +472,7 @@ class SqliteStore final : public Store {
       const std::string& blind_index) override {
     constexpr absl::string_view kOp = "delete records by subject";
     RETURN_IF_ERROR(CheckBlindIndex(blind_index, kOp));
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDeleteRecordsBySubject));
     StatementScope scope(stmt);
@@ -473,6 +485,7 @@ class SqliteStore final : public Store {
                                               int64_t before_us) override {
     constexpr absl::string_view kOp = "delete records before";
     RETURN_IF_ERROR(CheckName(stream, kOp, "stream"));
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDeleteRecordsBefore));
     StatementScope scope(stmt);
@@ -486,6 +499,7 @@ class SqliteStore final : public Store {
                                               int64_t before_epoch) override {
     constexpr absl::string_view kOp = "unlink records before";
     RETURN_IF_ERROR(CheckName(stream, kOp, "stream"));
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kUnlinkRecordsBefore));
     StatementScope scope(stmt);
@@ -520,6 +534,7 @@ class SqliteStore final : public Store {
     if (state == nullptr) {
       return absl::InvalidArgumentError("append consent event: invalid state");
     }
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kInsertConsent));
     StatementScope scope(stmt);
@@ -563,6 +578,7 @@ class SqliteStore final : public Store {
   absl::Status DeleteConsentHistory(const std::string& blind_index) override {
     constexpr absl::string_view kOp = "delete consent history";
     RETURN_IF_ERROR(CheckBlindIndex(blind_index, kOp));
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDeleteConsent));
     StatementScope scope(stmt);
@@ -588,6 +604,7 @@ class SqliteStore final : public Store {
           "charge budget: the cap must be finite and non-negative");
     }
 
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     // Check and insert under the write lock, so concurrent charges from
     // any process are serialised.
@@ -689,6 +706,7 @@ class SqliteStore final : public Store {
     constexpr absl::string_view kOp = "put meta";
     RETURN_IF_ERROR(CheckName(key, kOp, "key"));
     if (!FitsInt(value)) return absl::InvalidArgumentError("put meta: value is too long");
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kPutMeta));
     StatementScope scope(stmt);
@@ -699,6 +717,7 @@ class SqliteStore final : public Store {
 
   absl::Status Compact() override {
     constexpr absl::string_view kOp = "compact";
+    absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kCheckpoint));
     StatementScope scope(stmt);
@@ -718,9 +737,36 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Moves the shared sequence on by `n` and returns the first id taken.
+  absl::StatusOr<int64_t> ReserveFromDatabase(int64_t n) {
+    constexpr absl::string_view kOp = "reserve record ids";
+    absl::MutexLock write(&pool_->write_mu());
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kReserveRecordIds));
+    StatementScope scope(stmt);
+    sqlite3_bind_int64(stmt, 1, n);
+    // A single UPDATE in autocommit mode takes the write lock before it
+    // reads, so it is atomic across processes.
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("sqlite store ", path_, ": record id space exhausted"));
+    }
+    if (rc != SQLITE_ROW) return conn->Error(rc, kOp);
+    const int64_t first = sqlite3_column_int64(stmt, 0);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
+    return first;
+  }
+
   const std::string path_;
   std::unique_ptr<ConnectionPool> pool_;
   SqliteKeyStore keys_;
+  absl::Mutex id_mu_;
+  // Ids [block_next_, block_end_) are reserved in the database for this
+  // instance and not yet handed out.
+  int64_t block_next_ ABSL_GUARDED_BY(id_mu_) = 0;
+  int64_t block_end_ ABSL_GUARDED_BY(id_mu_) = 0;
 };
 
 // Creates the file with mode 0600 unless it exists, so the database and
