@@ -86,6 +86,19 @@ TEST_F(SqliteStoreTest, RelativePathIsUnderDataDirAndPrivate) {
   }
 }
 
+TEST_F(SqliteStoreTest, CompactTruncatesTheWal) {
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:wal.db", dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE((*store)->PutMeta("k" + std::to_string(i), std::string(1000, 'v')).ok());
+  }
+  const std::string wal = PathOf("wal.db-wal");
+  ASSERT_GT(std::filesystem::file_size(wal), 0u);
+  ASSERT_TRUE((*store)->Compact().ok());
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+  EXPECT_EQ((*store)->GetMeta("k19").value(), std::string(1000, 'v'));
+}
+
 TEST_F(SqliteStoreTest, AbsolutePathIgnoresDataDir) {
   const std::string path = PathOf("abs.db");
   absl::StatusOr<StorePtr> store = OpenStore("sqlite:" + path, "/nonexistent-data-dir");

@@ -328,6 +328,53 @@ TEST_P(StoreConformanceTest, ReserveRecordIdsIsUniqueAcrossInstances) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_P(StoreConformanceTest, ConcurrentWritersAndReadersAcrossInstances) {
+  absl::StatusOr<StorePtr> other = Open();
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<Store*> stores = {store_.get(), other->get()};
+  constexpr int kWriters = 4, kBatches = 15, kBatchSize = 100;
+  std::atomic<int> errors{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      Store& s = *stores[t % 2];
+      for (int b = 0; b < kBatches; ++b) {
+        absl::StatusOr<int64_t> first = s.ReserveRecordIds(kBatchSize);
+        if (!first.ok()) {
+          ++errors;
+          continue;
+        }
+        std::vector<StoredRecord> batch;
+        for (int i = 0; i < kBatchSize; ++i) {
+          batch.push_back(
+              Record(*first + i, "c", b * 1000 + i, 0, std::string(32, 'a' + t)));
+        }
+        if (!s.AppendRecords(batch).ok()) ++errors;
+      }
+    });
+  }
+  // A reader scanning while the writers write sees whole batches only.
+  std::thread reader([&] {
+    while (!done.load()) {
+      int64_t n = 0;
+      absl::Status st = stores[1]->ScanRecords(Query("c"), [&](const StoredRecord&) {
+        ++n;
+        return absl::OkStatus();
+      });
+      if (!st.ok() || n % kBatchSize != 0) ++errors;
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(store_->CountRecords("c").value_or(-1), kWriters * kBatches * kBatchSize);
+  std::set<int64_t> ids;
+  for (int64_t id : ScanIds(Query("c"))) ids.insert(id);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kWriters * kBatches * kBatchSize));
+}
+
 TEST_P(StoreConformanceTest, FindAndDeleteBySubject) {
   const std::string alice(32, 'A'), bob(32, 'B');
   Reserve(5);
