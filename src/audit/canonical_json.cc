@@ -58,8 +58,8 @@ std::string PointerToken(absl::string_view key) {
 }
 
 absl::Status Invalid(const std::string& pointer, absl::string_view reason) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("canonical JSON: at '", pointer.empty() ? "/" : pointer, "': ", reason));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "canonical JSON: at '", pointer.empty() ? "/" : pointer, "': ", reason));
 }
 
 void AppendString(absl::string_view s, std::string& out) {
@@ -217,9 +217,10 @@ absl::StatusOr<nlohmann::json> ParseCanonicalJson(absl::string_view bytes) {
       --depth;
     }
   }
-  nlohmann::json value =
-      nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) return absl::InvalidArgumentError("canonical JSON: not valid JSON");
+  nlohmann::json value = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr,
+                                               /*allow_exceptions=*/false);
+  if (value.is_discarded())
+    return absl::InvalidArgumentError("canonical JSON: not valid JSON");
   ASSIGN_OR_RETURN(const std::string canonical, CanonicalJson(value));
   if (canonical != bytes) {
     size_t at = 0;

@@ -60,7 +60,8 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(absl::string_view text) {
   }
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("checkpoint line ", i + 1, " is empty"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint line ", i + 1, " is empty"));
     }
   }
   Checkpoint out;

@@ -46,7 +46,8 @@ void CompactRange::Append(const Hash& leaf_hash, TreeHasher& hasher,
 Hash CompactRange::Root(TreeHasher& hasher) const {
   if (hashes_.empty()) return hasher.EmptyRoot();
   Hash root = hashes_.back();
-  for (size_t i = hashes_.size() - 1; i-- > 0;) root = hasher.HashChildren(hashes_[i], root);
+  for (size_t i = hashes_.size() - 1; i-- > 0;)
+    root = hasher.HashChildren(hashes_[i], root);
   return root;
 }
 

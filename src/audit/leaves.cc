@@ -270,7 +270,8 @@ absl::StatusOr<std::string> EncodeLeaf(const KeyEventLeaf& leaf) {
       return absl::InvalidArgumentError(
           "leaf member 'verifier_key' is only for log signing keys");
     }
-    if (absl::Status s = NoteVerifier::FromVerifierKey(leaf.verifier_key).status(); !s.ok()) {
+    if (absl::Status s = NoteVerifier::FromVerifierKey(leaf.verifier_key).status();
+        !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("leaf member 'verifier_key': ", s.message()));
     }

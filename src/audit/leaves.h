@@ -90,17 +90,17 @@ struct RightsActionLeaf {
   std::string request;
   RightsAction action = RightsAction::kAccess;
   RightsStatus status = RightsStatus::kReceived;
-  std::string stream;   // empty when all streams
-  std::string purpose;  // consent, withdraw, object; else empty
-  int64_t records = 0;  // records found, exported or erased
+  std::string stream;          // empty when all streams
+  std::string purpose;         // consent, withdraw, object; else empty
+  int64_t records = 0;         // records found, exported or erased
   int64_t keys_destroyed = 0;  // subject data keys destroyed (erasure)
 };
 
 // A new configuration took effect.
 struct ConfigChangeLeaf {
   absl::Time time;
-  Hash digest{};                  // SHA-256 of the new city.yaml
-  std::optional<Hash> previous;   // of the one it replaced
+  Hash digest{};                     // SHA-256 of the new city.yaml
+  std::optional<Hash> previous;      // of the one it replaced
   std::vector<std::string> changed;  // dotted paths of what changed
 };
 
@@ -114,9 +114,9 @@ struct KeyEventLeaf {
   absl::Time time;
   KeyAction action = KeyAction::kCreate;
   LoggedKeyKind kind = LoggedKeyKind::kPseudonym;
-  std::string scope;    // stream id for pseudonym keys; else empty
-  int64_t epoch = 0;    // epoch number for pseudonym keys; else 0
-  int64_t key_id = 0;   // keyring id; 0 for the master key
+  std::string scope;   // stream id for pseudonym keys; else empty
+  int64_t epoch = 0;   // epoch number for pseudonym keys; else 0
+  int64_t key_id = 0;  // keyring id; 0 for the master key
   // Log signing keys: the note verifier key, so a key rotation is itself
   // in the log; else empty.
   std::string verifier_key;

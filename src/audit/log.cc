@@ -138,8 +138,8 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(LogStorage& storage, uint64_t
     // No hashes needed, but a size beyond the log must still fail.
     ASSIGN_OR_RETURN(const LogFrontier frontier, storage.ReadFrontier());
     if (size2 > frontier.size) {
-      return absl::OutOfRangeError(absl::StrCat("tree size ", size2,
-                                                " is beyond the log size ", frontier.size));
+      return absl::OutOfRangeError(
+          absl::StrCat("tree size ", size2, " is beyond the log size ", frontier.size));
     }
     return std::vector<Hash>();
   }
@@ -155,7 +155,8 @@ absl::StatusOr<Hash> RootAt(LogStorage& storage, uint64_t tree_size) {
 
 absl::StatusOr<Hash> LeafHashAt(LogStorage& storage, uint64_t index) {
   const NodeId id{0, index};
-  ASSIGN_OR_RETURN(std::vector<Hash> hashes, storage.ReadNodes(absl::MakeConstSpan(&id, 1)));
+  ASSIGN_OR_RETURN(std::vector<Hash> hashes,
+                   storage.ReadNodes(absl::MakeConstSpan(&id, 1)));
   return hashes.at(0);
 }
 
@@ -166,8 +167,10 @@ absl::Status VerifyStorage(LogStorage& storage) {
   const uint64_t size = frontier.size;
   for (uint64_t begin = 0; begin < size; begin += kChunk) {
     const uint64_t end = std::min(size, begin + kChunk);
-    ASSIGN_OR_RETURN(const std::vector<LogEntry> entries, storage.ReadEntries(begin, end));
-    ASSIGN_OR_RETURN(const std::vector<Hash> leaves, storage.ReadNodeRange(0, begin, end));
+    ASSIGN_OR_RETURN(const std::vector<LogEntry> entries,
+                     storage.ReadEntries(begin, end));
+    ASSIGN_OR_RETURN(const std::vector<Hash> leaves,
+                     storage.ReadNodeRange(0, begin, end));
     for (uint64_t i = begin; i < end; ++i) {
       if (hasher->HashLeaf(entries[i - begin].data) != entries[i - begin].leaf_hash ||
           leaves[i - begin] != entries[i - begin].leaf_hash) {
@@ -187,9 +190,9 @@ absl::Status VerifyStorage(LogStorage& storage) {
       for (uint64_t i = begin; i < end; ++i) {
         const size_t c = 2 * (i - begin);
         if (hasher->HashChildren(children[c], children[c + 1]) != parents[i - begin]) {
-          return absl::DataLossError(
-              absl::StrCat("stored ", DescribeNode(NodeId{static_cast<uint8_t>(level), i}),
-                           " is not the hash of its two children"));
+          return absl::DataLossError(absl::StrCat(
+              "stored ", DescribeNode(NodeId{static_cast<uint8_t>(level), i}),
+              " is not the hash of its two children"));
         }
       }
     }

@@ -56,8 +56,10 @@ class Log {
 
   // Proofs and roots for any tree size up to head().size (InvalidArgument
   // beyond it), from stored nodes.
-  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
-  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2) const;
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
+                                                   uint64_t tree_size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1,
+                                                     uint64_t size2) const;
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
 
   // Re-reads the head from storage, e.g. after another writer appended.

@@ -90,7 +90,8 @@ class MemoryLogStorage final : public LogStorage {
  public:
   absl::Status Append(const LogAppend& batch) override;
   absl::StatusOr<LogFrontier> ReadFrontier() override;
-  absl::StatusOr<std::vector<LogEntry>> ReadEntries(uint64_t begin, uint64_t end) override;
+  absl::StatusOr<std::vector<LogEntry>> ReadEntries(uint64_t begin,
+                                                    uint64_t end) override;
   absl::StatusOr<std::vector<Hash>> ReadNodes(absl::Span<const NodeId> ids) override;
   absl::StatusOr<std::vector<Hash>> ReadNodeRange(int level, uint64_t begin,
                                                   uint64_t end) override;

@@ -29,8 +29,8 @@ absl::Status MemoryLogStorage::Append(const LogAppend& batch) {
     }
     if (next.size() <= id.level) next.resize(id.level + 1, 0);
     if (id.index != next[id.level] || id.end() > new_size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "append carries node (", id.level, ", ", id.index, ") out of order"));
+      return absl::InvalidArgumentError(absl::StrCat("append carries node (", id.level,
+                                                     ", ", id.index, ") out of order"));
     }
     ++next[id.level];
   }
@@ -57,9 +57,9 @@ absl::StatusOr<std::vector<LogEntry>> MemoryLogStorage::ReadEntries(uint64_t beg
 }
 
 absl::Status MemoryLogStorage::CheckNode(const NodeId& id) const {
-  const bool present = id.level == 0 ? id.index < entries_.size()
-                                     : id.level < nodes_.size() &&
-                                           id.index < nodes_[id.level].size();
+  const bool present =
+      id.level == 0 ? id.index < entries_.size()
+                    : id.level < nodes_.size() && id.index < nodes_[id.level].size();
   if (!present) {
     return absl::OutOfRangeError(absl::StrCat("node (", id.level, ", ", id.index,
                                               ") is not complete in a log of ",
@@ -75,12 +75,14 @@ absl::StatusOr<std::vector<Hash>> MemoryLogStorage::ReadNodes(
   out.reserve(ids.size());
   for (const NodeId& id : ids) {
     RETURN_IF_ERROR(CheckNode(id));
-    out.push_back(id.level == 0 ? entries_[id.index].leaf_hash : nodes_[id.level][id.index]);
+    out.push_back(id.level == 0 ? entries_[id.index].leaf_hash
+                                : nodes_[id.level][id.index]);
   }
   return out;
 }
 
-absl::StatusOr<std::vector<Hash>> MemoryLogStorage::ReadNodeRange(int level, uint64_t begin,
+absl::StatusOr<std::vector<Hash>> MemoryLogStorage::ReadNodeRange(int level,
+                                                                  uint64_t begin,
                                                                   uint64_t end) {
   absl::MutexLock lock(&mu_);
   if (level < 0 || level > 62 || begin > end) {
@@ -96,14 +98,16 @@ absl::StatusOr<std::vector<Hash>> MemoryLogStorage::ReadNodeRange(int level, uin
   return out;
 }
 
-absl::Status MemoryLogStorage::OverwriteEntryForTesting(uint64_t index, std::string data) {
+absl::Status MemoryLogStorage::OverwriteEntryForTesting(uint64_t index,
+                                                        std::string data) {
   absl::MutexLock lock(&mu_);
   if (index >= entries_.size()) return absl::NotFoundError("no such entry");
   entries_[index].data = std::move(data);
   return absl::OkStatus();
 }
 
-absl::Status MemoryLogStorage::OverwriteNodeForTesting(const NodeId& id, const Hash& hash) {
+absl::Status MemoryLogStorage::OverwriteNodeForTesting(const NodeId& id,
+                                                       const Hash& hash) {
   absl::MutexLock lock(&mu_);
   if (!CheckNode(id).ok()) return absl::NotFoundError("no such node");
   (id.level == 0 ? entries_[id.index].leaf_hash : nodes_[id.level][id.index]) = hash;

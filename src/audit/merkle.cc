@@ -147,7 +147,8 @@ Hash HashLeaf(absl::string_view leaf) {
 }
 
 Hash HashChildren(const Hash& left, const Hash& right) {
-  return OneShot(absl::string_view(kNodePrefixChar, 1), HashBytes(left), HashBytes(right));
+  return OneShot(absl::string_view(kNodePrefixChar, 1), HashBytes(left),
+                 HashBytes(right));
 }
 
 // --- Proof plans -------------------------------------------------------------
@@ -245,8 +246,8 @@ absl::StatusOr<std::vector<Hash>> AssembleProof(const ProofPlan& plan,
                                                 absl::Span<const Hash> node_hashes,
                                                 TreeHasher& hasher) {
   if (node_hashes.size() != plan.nodes.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "proof plan needs ", plan.nodes.size(), " hashes, got ", node_hashes.size()));
+    return absl::InvalidArgumentError(absl::StrCat("proof plan needs ", plan.nodes.size(),
+                                                   " hashes, got ", node_hashes.size()));
   }
   std::vector<Hash> proof;
   proof.reserve(plan.element_sizes.size());
@@ -256,7 +257,8 @@ absl::StatusOr<std::vector<Hash>> AssembleProof(const ProofPlan& plan,
       return absl::InvalidArgumentError("malformed proof plan");
     }
     Hash h = node_hashes[offset + count - 1];
-    for (size_t i = count - 1; i-- > 0;) h = hasher.HashChildren(node_hashes[offset + i], h);
+    for (size_t i = count - 1; i-- > 0;)
+      h = hasher.HashChildren(node_hashes[offset + i], h);
     proof.push_back(h);
     offset += count;
   }
@@ -377,8 +379,8 @@ absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
   }
   const size_t want = InclusionProofSize(index, size);
   if (proof.size() != want) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "inclusion proof has ", proof.size(), " hashes, want ", want));
+    return absl::InvalidArgumentError(
+        absl::StrCat("inclusion proof has ", proof.size(), " hashes, want ", want));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<TreeHasher> hasher, TreeHasher::Create());
   // RFC 9162 section 2.1.3.2.
@@ -423,8 +425,8 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2,
   }
   const size_t want = ConsistencyProofSize(size1, size2);
   if (proof.size() != want) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "consistency proof has ", proof.size(), " hashes, want ", want));
+    return absl::InvalidArgumentError(
+        absl::StrCat("consistency proof has ", proof.size(), " hashes, want ", want));
   }
   if (size1 == 0) {
     if (root1 != EmptyRoot()) return Mismatch("the first root is not the empty root");
@@ -491,7 +493,8 @@ absl::StatusOr<std::vector<Hash>> ProofFromBytes(absl::Span<const std::string> p
 
 absl::StatusOr<Hash> NamedHash(absl::string_view bytes, absl::string_view name) {
   absl::StatusOr<Hash> h = HashFromBytes(bytes);
-  if (!h.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", h.status().message()));
+  if (!h.ok())
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", h.status().message()));
   return h;
 }
 

@@ -57,10 +57,10 @@ class TreeHasher {
   TreeHasher(const TreeHasher&) = delete;
   TreeHasher& operator=(const TreeHasher&) = delete;
 
-  Hash EmptyRoot();                                   // SHA-256("")
-  Hash HashLeaf(absl::string_view leaf);              // SHA-256(0x00 || leaf)
+  Hash EmptyRoot();                                        // SHA-256("")
+  Hash HashLeaf(absl::string_view leaf);                   // SHA-256(0x00 || leaf)
   Hash HashChildren(const Hash& left, const Hash& right);  // SHA-256(0x01 || l || r)
-  Hash Sha256(absl::string_view data);                // plain SHA-256
+  Hash Sha256(absl::string_view data);                     // plain SHA-256
 
  private:
   struct State;

@@ -52,7 +52,8 @@ absl::StatusOr<std::string> StrictBase64Decode(absl::string_view text,
                                                absl::string_view what) {
   absl::StatusOr<std::string> bytes = Base64Decode(text);
   if (!bytes.ok() || Base64Encode(*bytes) != text) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is not canonical padded base64"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not canonical padded base64"));
   }
   return bytes;
 }
@@ -74,7 +75,8 @@ std::string Hex32(uint32_t v) { return HexEncode(BigEndianBytes(v)); }
 
 absl::Status ValidateKeyName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("key name is empty");
-  if (!IsValidUtf8(name)) return absl::InvalidArgumentError("key name is not valid UTF-8");
+  if (!IsValidUtf8(name))
+    return absl::InvalidArgumentError("key name is not valid UTF-8");
   for (const uint32_t cp : CodePoints(name)) {
     if (cp == '+') return absl::InvalidArgumentError("key name contains '+'");
     if (IsUnicodeSpace(cp) || cp < 0x20 || cp == 0x7F) {
@@ -88,7 +90,8 @@ absl::Status ValidateNoteText(absl::string_view text) {
   if (text.empty() || text.back() != '\n') {
     return absl::InvalidArgumentError("note text must end in a newline");
   }
-  if (!IsValidUtf8(text)) return absl::InvalidArgumentError("note text is not valid UTF-8");
+  if (!IsValidUtf8(text))
+    return absl::InvalidArgumentError("note text is not valid UTF-8");
   for (const char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 && c != '\n') {
       return absl::InvalidArgumentError("note text contains a control character");
@@ -141,7 +144,8 @@ absl::StatusOr<Note> ParseNote(absl::string_view note) {
     ASSIGN_OR_RETURN(const std::string blob,
                      StrictBase64Decode(line.substr(space + 1), where));
     if (blob.size() <= 4) {
-      return absl::InvalidArgumentError(absl::StrCat(where, " has a signature too short"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " has a signature too short"));
     }
     sig.key_id = BigEndian32(blob);
     sig.signature = blob.substr(4);
@@ -152,7 +156,8 @@ absl::StatusOr<Note> ParseNote(absl::string_view note) {
 
 absl::StatusOr<std::string> FormatNote(const Note& note) {
   RETURN_IF_ERROR(ValidateNoteText(note.text));
-  if (note.signatures.empty()) return absl::InvalidArgumentError("note has no signatures");
+  if (note.signatures.empty())
+    return absl::InvalidArgumentError("note has no signatures");
   std::string out = note.text;
   out += '\n';
   for (const NoteSignature& sig : note.signatures) {
@@ -209,8 +214,8 @@ absl::StatusOr<std::unique_ptr<NoteVerifier>> NoteVerifier::Create(
   }
   auto key = std::make_unique<Key>();
   key->pkey = EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
-      public_key.size());
+      EVP_PKEY_ED25519, nullptr,
+      reinterpret_cast<const unsigned char*>(public_key.data()), public_key.size());
   if (key->pkey == nullptr) {
     return absl::InvalidArgumentError("OpenSSL rejects the Ed25519 public key");
   }
@@ -264,9 +269,9 @@ bool NoteVerifier::Verify(absl::string_view text, absl::string_view signature) c
   if (ctx == nullptr) return false;
   const bool ok =
       EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key_->pkey) == 1 &&
-      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                       signature.size(), reinterpret_cast<const unsigned char*>(text.data()),
-                       text.size()) == 1;
+      EVP_DigestVerify(
+          ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+          reinterpret_cast<const unsigned char*>(text.data()), text.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -301,9 +306,8 @@ absl::StatusOr<std::unique_ptr<NoteSigner>> NoteSigner::Create(absl::string_view
   }
   std::string public_key(kEd25519PublicKeySize, '\0');
   size_t len = public_key.size();
-  if (EVP_PKEY_get_raw_public_key(key->pkey,
-                                  reinterpret_cast<unsigned char*>(public_key.data()),
-                                  &len) != 1 ||
+  if (EVP_PKEY_get_raw_public_key(
+          key->pkey, reinterpret_cast<unsigned char*>(public_key.data()), &len) != 1 ||
       len != kEd25519PublicKeySize) {
     return absl::InternalError("OpenSSL cannot derive the Ed25519 public key");
   }
@@ -328,7 +332,8 @@ absl::StatusOr<NoteSignature> NoteSigner::Sign(absl::string_view text) const {
   const bool ok =
       EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_->pkey) == 1 &&
       EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &len,
-                     reinterpret_cast<const unsigned char*>(text.data()), text.size()) == 1;
+                     reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size()) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok || len != kEd25519SignatureSize) {
     return absl::InternalError("Ed25519 signing failed");
@@ -355,9 +360,8 @@ absl::StatusOr<OpenedNote> OpenNote(absl::string_view note,
     }
     if (known == nullptr) continue;  // unknown keys are ignored
     if (!known->Verify(parsed.text, sig.signature)) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("the signature by key ", sig.name, "+", Hex32(sig.key_id),
-                       " does not verify"));
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the signature by key ", sig.name, "+", Hex32(sig.key_id), " does not verify"));
     }
     out.verified.push_back(sig);
   }

@@ -78,8 +78,8 @@ class NoteVerifier {
   static absl::StatusOr<std::unique_ptr<NoteVerifier>> FromVerifierKey(
       absl::string_view verifier_key);
   // From a name and a raw 32-byte Ed25519 public key.
-  static absl::StatusOr<std::unique_ptr<NoteVerifier>> Create(absl::string_view name,
-                                                              absl::string_view public_key);
+  static absl::StatusOr<std::unique_ptr<NoteVerifier>> Create(
+      absl::string_view name, absl::string_view public_key);
   ~NoteVerifier();
 
   const std::string& name() const { return name_; }

@@ -82,7 +82,8 @@ struct Reader {
 };
 
 ProofCheck Verdict(absl::string_view kind, const absl::Status& status) {
-  if (status.ok()) return ProofCheck{ProofVerdict::kHolds, absl::StrCat(kind, " proof holds")};
+  if (status.ok())
+    return ProofCheck{ProofVerdict::kHolds, absl::StrCat(kind, " proof holds")};
   return ProofCheck{ProofVerdict::kFails,
                     absl::StrCat(kind, " proof does not hold: ", status.message())};
 }
@@ -109,7 +110,8 @@ ProofCheck CheckProofJson(absl::string_view json_text) {
     const auto leaf = r.Bytes("leafHash");
     const auto proof = r.Proof();
     if (!r.error.empty()) return Malformed(r.error);
-    return Verdict("inclusion", VerifyInclusionBytes(*index, *size, *leaf, *proof, *root));
+    return Verdict("inclusion",
+                   VerifyInclusionBytes(*index, *size, *leaf, *proof, *root));
   }
   const auto size1 = r.Uint("size1");
   const auto size2 = r.Uint("size2");
@@ -128,7 +130,8 @@ ProofCheck CheckProofFile(const std::string& path) {
   char buf[8192];
   while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
     text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxProofFileSize) return Malformed("the file is larger than 1 MiB");
+    if (text.size() > kMaxProofFileSize)
+      return Malformed("the file is larger than 1 MiB");
   }
   if (in.bad()) return Malformed("cannot read the file");
   return CheckProofJson(text);

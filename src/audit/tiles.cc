@@ -89,8 +89,9 @@ Hash RootFromPartials(const std::map<int, std::vector<Hash>>& partials,
 absl::StatusOr<std::vector<Hash>> FetchHashTile(TileSource& source, const TileId& tile) {
   absl::StatusOr<std::string> bytes = source.Fetch(tile);
   if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(), absl::StrCat("fetching ", TilePath(tile),
-                                                            ": ", bytes.status().message()));
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat("fetching ", TilePath(tile), ": ", bytes.status().message()));
   }
   absl::StatusOr<std::vector<Hash>> hashes = ParseHashTile(*bytes, tile.width);
   if (!hashes.ok()) {
@@ -120,8 +121,9 @@ std::string FormatTileIndex(uint64_t index) {
 }
 
 std::string TilePath(const TileId& tile) {
-  std::string out = tile.kind == TileKind::kEntries ? "tile/entries/"
-                                                    : absl::StrCat("tile/", tile.level, "/");
+  std::string out = tile.kind == TileKind::kEntries
+                        ? "tile/entries/"
+                        : absl::StrCat("tile/", tile.level, "/");
   out += FormatTileIndex(tile.index);
   if (!tile.full()) absl::StrAppend(&out, ".p/", tile.width);
   return out;
@@ -143,7 +145,8 @@ absl::StatusOr<TileId> ParseTilePath(absl::string_view path) {
   }
   // Width suffix.
   if (const size_t p = path.find(".p/"); p != absl::string_view::npos) {
-    const std::optional<uint64_t> width = ParseDecimal(path.substr(p + 3), 1, kTileWidth - 1);
+    const std::optional<uint64_t> width =
+        ParseDecimal(path.substr(p + 3), 1, kTileWidth - 1);
     if (!width) return BadPath("partial width is not a decimal from 1 to 255");
     tile.width = static_cast<int>(*width);
     path = path.substr(0, p);
@@ -159,8 +162,8 @@ absl::StatusOr<TileId> ParseTilePath(absl::string_view path) {
     }
     if (g.size() != 3 || !AllDigits(g)) return BadPath("index groups must be 3 digits");
     if (i == 0 && !last && g == "000") return BadPath("index has a leading zero group");
-    const uint64_t v = static_cast<uint64_t>((g[0] - '0') * 100 + (g[1] - '0') * 10 +
-                                             (g[2] - '0'));
+    const uint64_t v =
+        static_cast<uint64_t>((g[0] - '0') * 100 + (g[1] - '0') * 10 + (g[2] - '0'));
     if (index > (std::numeric_limits<uint64_t>::max() - v) / 1000) {
       return BadPath("index overflows");
     }
@@ -188,18 +191,20 @@ absl::StatusOr<TileId> TileAt(TileKind kind, int level, uint64_t index,
 std::string EncodeHashTile(absl::Span<const Hash> hashes) {
   std::string out;
   out.reserve(hashes.size() * kHashSize);
-  for (const Hash& h : hashes) out.append(reinterpret_cast<const char*>(h.data()), h.size());
+  for (const Hash& h : hashes)
+    out.append(reinterpret_cast<const char*>(h.data()), h.size());
   return out;
 }
 
 absl::StatusOr<std::vector<Hash>> ParseHashTile(absl::string_view tile, int width) {
   if (width < 1 || width > kTileWidth ||
       tile.size() != static_cast<size_t>(width) * kHashSize) {
-    return absl::InvalidArgumentError(absl::StrCat("hash tile has ", tile.size(),
-                                                   " bytes, want ", width, " hashes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("hash tile has ", tile.size(), " bytes, want ", width, " hashes"));
   }
   std::vector<Hash> out(width);
-  for (int i = 0; i < width; ++i) std::memcpy(out[i].data(), tile.data() + i * kHashSize, kHashSize);
+  for (int i = 0; i < width; ++i)
+    std::memcpy(out[i].data(), tile.data() + i * kHashSize, kHashSize);
   return out;
 }
 
@@ -230,7 +235,8 @@ absl::StatusOr<std::vector<std::string>> ParseEntryBundle(absl::string_view bund
     const size_t len = static_cast<size_t>(static_cast<uint8_t>(bundle[0])) << 8 |
                        static_cast<uint8_t>(bundle[1]);
     bundle.remove_prefix(2);
-    if (bundle.size() < len) return absl::InvalidArgumentError("entry bundle is truncated");
+    if (bundle.size() < len)
+      return absl::InvalidArgumentError("entry bundle is truncated");
     out.emplace_back(bundle.substr(0, len));
     bundle.remove_prefix(len);
   }
@@ -252,7 +258,8 @@ absl::StatusOr<std::string> ReadTile(LogStorage& storage, uint64_t tree_size,
   }
   const uint64_t end = start + tile.width;
   if (tile.kind == TileKind::kEntries) {
-    ASSIGN_OR_RETURN(const std::vector<LogEntry> entries, storage.ReadEntries(start, end));
+    ASSIGN_OR_RETURN(const std::vector<LogEntry> entries,
+                     storage.ReadEntries(start, end));
     std::vector<std::string> data;
     data.reserve(entries.size());
     for (const LogEntry& e : entries) data.push_back(e.data);
@@ -310,9 +317,9 @@ absl::Status VerifyTiles(TileSource& source, uint64_t tree_size, const Hash& roo
         for (int i = 0; i < bundle_id.width; ++i) {
           const uint64_t index = n * kTileWidth + i;
           if (hasher->HashLeaf((*entries)[i]) != hashes[i]) {
-            return absl::DataLossError(absl::StrCat(
-                "entry ", index, " (", TilePath(bundle_id), " position ", i,
-                ") does not match its leaf hash in ", TilePath(tile)));
+            return absl::DataLossError(
+                absl::StrCat("entry ", index, " (", TilePath(bundle_id), " position ", i,
+                             ") does not match its leaf hash in ", TilePath(tile)));
           }
           if (options.on_entry) RETURN_IF_ERROR(options.on_entry(index, (*entries)[i]));
         }
@@ -329,18 +336,19 @@ absl::Status VerifyTiles(TileSource& source, uint64_t tree_size, const Hash& roo
         parent = parent_id;
       }
       if (parent_hashes[n % kTileWidth] != subtree) {
-        return absl::DataLossError(absl::StrCat(
-            TilePath(tile), " does not hash to position ", n % kTileWidth, " of ",
-            TilePath(parent_id)));
+        return absl::DataLossError(
+            absl::StrCat(TilePath(tile), " does not hash to position ", n % kTileWidth,
+                         " of ", TilePath(parent_id)));
       }
     }
   }
   if (RootFromPartials(partials, *hasher) != root) {
     std::string edge;
     for (const auto& [level, hashes] : partials) {
-      absl::StrAppend(&edge, edge.empty() ? "" : ", ",
-                      TilePath(*TileAt(TileKind::kHash, level,
-                                       NodeCount(level, tree_size) / kTileWidth, tree_size)));
+      absl::StrAppend(
+          &edge, edge.empty() ? "" : ", ",
+          TilePath(*TileAt(TileKind::kHash, level,
+                           NodeCount(level, tree_size) / kTileWidth, tree_size)));
     }
     return absl::DataLossError(absl::StrCat(
         "the root rebuilt from the right-edge tiles (", edge.empty() ? "none" : edge,

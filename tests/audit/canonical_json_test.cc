@@ -17,7 +17,8 @@ std::string Canon(const json& j) {
 }
 
 TEST(CanonicalJson, SortsKeysAndDropsWhitespace) {
-  const json j = json::parse(R"({ "b": 1, "a": [ true, false, null ], "A": {"z": "", "y": -3}, "aa": 0 })");
+  const json j = json::parse(
+      R"({ "b": 1, "a": [ true, false, null ], "A": {"z": "", "y": -3}, "aa": 0 })");
   EXPECT_EQ(Canon(j), R"({"A":{"y":-3,"z":""},"a":[true,false,null],"aa":0,"b":1})");
   EXPECT_EQ(Canon(json::array()), "[]");
   EXPECT_EQ(Canon(json::object()), "{}");
@@ -28,7 +29,8 @@ TEST(CanonicalJson, SortsKeysByUtf16CodeUnits) {
   // RFC 8785 section 3.2.3: U+1F600 (a surrogate pair, 0xD83D...) sorts
   // before U+FB33, unlike in UTF-8 byte order.
   json j = json::object();
-  for (const char* key : {"\u20ac", "\r", "\ufb33", "1", "\U0001F600", "\u0080", "\u00f6"}) {
+  for (const char* key :
+       {"\u20ac", "\r", "\ufb33", "1", "\U0001F600", "\u0080", "\u00f6"}) {
     j[key] = 0;
   }
   EXPECT_EQ(Canon(j),
@@ -37,7 +39,8 @@ TEST(CanonicalJson, SortsKeysByUtf16CodeUnits) {
 }
 
 TEST(CanonicalJson, EscapesOnlyWhatItMust) {
-  const std::string s = std::string("\0\x01\x1f", 3) + "\b\t\n\f\r\"\\/\x7f" + "\u00e9\u2028";
+  const std::string s =
+      std::string("\0\x01\x1f", 3) + "\b\t\n\f\r\"\\/\x7f" + "\u00e9\u2028";
   EXPECT_EQ(Canon(json(s)),
             "\"\\u0000\\u0001\\u001f\\b\\t\\n\\f\\r\\\"\\\\/\x7f\u00e9\u2028\"");
 }
@@ -82,18 +85,18 @@ TEST(ParseCanonicalJson, AcceptsOnlyCanonicalBytes) {
   EXPECT_TRUE(ParseCanonicalJson(R"({"a":1,"b":[true]})").ok());
   EXPECT_EQ(*ParseCanonicalJson(R"({"a":1})"), json::parse(R"({"a":1})"));
   for (const char* bad : {
-           R"({"b":1,"a":2})",      // unsorted
-           R"({"a": 1})",           // whitespace
-           R"({"a":1,"a":1})",      // duplicate key
-           R"({"a":1.0})",          // float
-           R"({"a":1e2})",          // exponent
-           R"(["\u00e9"])",         // needless escape
-           R"(["\/"])",             // needless escape
-           R"(-0)",                 // negative zero
+           R"({"b":1,"a":2})",  // unsorted
+           R"({"a": 1})",       // whitespace
+           R"({"a":1,"a":1})",  // duplicate key
+           R"({"a":1.0})",      // float
+           R"({"a":1e2})",      // exponent
+           R"(["\u00e9"])",     // needless escape
+           R"(["\/"])",         // needless escape
+           R"(-0)",             // negative zero
            R"({"a":1})"
-           "\n",                    // trailing newline
-           R"({"a":)",              // not JSON
-           "",                      // empty
+           "\n",        // trailing newline
+           R"({"a":)",  // not JSON
+           "",          // empty
        }) {
     EXPECT_FALSE(ParseCanonicalJson(bad).ok()) << bad;
   }

@@ -45,8 +45,8 @@ TEST(Checkpoint, FormatRejectsBadLines) {
 TEST(Checkpoint, ParseRejectsMalformedText) {
   const std::string root = HashToBase64(HashLeaf("x"));
   for (const std::string& bad : {
-           absl::StrCat(kOrigin, "\n5\n"),                     // no root
-           absl::StrCat(kOrigin, "\n05\n", root, "\n"),        // leading zero
+           absl::StrCat(kOrigin, "\n5\n"),               // no root
+           absl::StrCat(kOrigin, "\n05\n", root, "\n"),  // leading zero
            absl::StrCat(kOrigin, "\n-5\n", root, "\n"),
            absl::StrCat(kOrigin, "\n+5\n", root, "\n"),
            absl::StrCat(kOrigin, "\n 5\n", root, "\n"),
@@ -69,7 +69,8 @@ TEST(Checkpoint, SignOpenAndTamper) {
   auto key = *NoteVerifier::FromVerifierKey(signer->verifier_key());
   const Checkpoint cp{kOrigin, 1234, HashLeaf("root"), {}};
   const std::string note = *SignCheckpoint(cp, *signer);
-  ASSERT_TRUE(absl::StartsWith(note, *FormatCheckpoint(cp) + "\n\xe2\x80\x94 " + kOrigin + " "));
+  ASSERT_TRUE(
+      absl::StartsWith(note, *FormatCheckpoint(cp) + "\n\xe2\x80\x94 " + kOrigin + " "));
 
   auto opened = OpenCheckpoint(note, *key, kOrigin);
   ASSERT_TRUE(opened.ok()) << opened.status();
@@ -88,7 +89,8 @@ TEST(Checkpoint, SignOpenAndTamper) {
 
   // A checkpoint of another origin signed by a key of the expected name is
   // still refused.
-  auto foreign = *SignCheckpoint(Checkpoint{"other.example/log", 1, HashLeaf("r"), {}}, *signer);
+  auto foreign =
+      *SignCheckpoint(Checkpoint{"other.example/log", 1, HashLeaf("r"), {}}, *signer);
   EXPECT_EQ(OpenCheckpoint(foreign, *key, kOrigin).status().code(),
             absl::StatusCode::kInvalidArgument);
 
@@ -97,6 +99,26 @@ TEST(Checkpoint, SignOpenAndTamper) {
   Note parsed = *ParseNote(note);
   parsed.signatures.push_back(*witness->Sign(parsed.text));
   EXPECT_EQ(*OpenCheckpoint(*FormatNote(parsed), *key, kOrigin), cp);
+}
+
+// The example of docs/log_format.md section 3, so the document stays true.
+TEST(Checkpoint, DocumentationExample) {
+  constexpr char kVerifierKey[] =
+      "city.example/privacity+5e236b6a+Ae16P6BB+XBn+ZGLnPXOaaVcfFawDK2mrR6mOh8L7YMR";
+  constexpr char kNote[] =
+      "city.example/privacity\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n"
+      "\xe2\x80\x94 city.example/privacity "
+      "XiNralzX9Ipjxw+S5LjThezQyaE0hlRoqMIISjh+FV0sYFoVC0EdlVmYeHkbOWSHNpAMvKKoORjITu+"
+      "DmZZYLc1yawE=\n";
+  const Hash seed = Sha256Digest("privacity documentation example key");
+  auto signer = *NoteSigner::Create(kOrigin, HashBytes(seed));
+  EXPECT_EQ(signer->verifier_key(), kVerifierKey);
+  // The root of the 8 RFC 6962 test leaves.
+  const Checkpoint cp{
+      kOrigin, 8, *HashFromBase64("XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg="), {}};
+  EXPECT_EQ(*SignCheckpoint(cp, *signer), kNote);
+  auto key = *NoteVerifier::FromVerifierKey(kVerifierKey);
+  EXPECT_EQ(*OpenCheckpoint(kNote, *key, kOrigin), cp);
 }
 
 TEST(Checkpoint, ProofsAgainstSignedCheckpointsOfALog) {
@@ -110,7 +132,8 @@ TEST(Checkpoint, ProofsAgainstSignedCheckpointsOfALog) {
     for (uint64_t j = i; j < i + 100; ++j) batch.push_back(testing::TestLeaf(j));
     ASSERT_TRUE(log->Append(batch).ok());
     const TreeHead head = log->head();
-    notes.push_back(*SignCheckpoint(Checkpoint{kOrigin, head.size, head.root, {}}, *signer));
+    notes.push_back(
+        *SignCheckpoint(Checkpoint{kOrigin, head.size, head.root, {}}, *signer));
   }
   const Checkpoint first = *OpenCheckpoint(notes[2], *key, kOrigin);
   const Checkpoint last = *OpenCheckpoint(notes.back(), *key, kOrigin);

@@ -51,8 +51,8 @@ TEST(CompactRange, VisitorReportsEveryCompletedNodeOnce) {
   EXPECT_EQ(seen.size(), 78u);
   for (const auto& [id, h] : seen) {
     ASSERT_LE(id.end(), 40u);
-    EXPECT_EQ(h, RootFromLeafHashes(
-                     absl::MakeConstSpan(leaves).subspan(id.begin(), id.end() - id.begin())));
+    EXPECT_EQ(h, RootFromLeafHashes(absl::MakeConstSpan(leaves).subspan(
+                     id.begin(), id.end() - id.begin())));
   }
 }
 

@@ -17,10 +17,11 @@ absl::Time T() { return absl::FromUnixMillis(1714564800700); }
 TEST(Leaves, IngestBatch) {
   const Hash digest = Sha256Digest("stored batch");
   IngestBatchLeaf leaf{T(), "energy.meter_readings", "gw-12", 7, 100, 3, digest};
-  EXPECT_EQ(*EncodeLeaf(leaf),
-            absl::StrCat(R"({"accepted":100,"batch":7,"digest":")", HashToHex(digest),
-                         R"(","rejected":3,"sensor":"gw-12","stream":"energy.meter_readings",)",
-                         R"("time":"2024-05-01T12:00:00Z","type":"ingest_batch","v":1})"));
+  EXPECT_EQ(
+      *EncodeLeaf(leaf),
+      absl::StrCat(R"({"accepted":100,"batch":7,"digest":")", HashToHex(digest),
+                   R"(","rejected":3,"sensor":"gw-12","stream":"energy.meter_readings",)",
+                   R"("time":"2024-05-01T12:00:00Z","type":"ingest_batch","v":1})"));
   leaf.sensor = "";
   EXPECT_EQ(EncodeLeaf(leaf)->find("sensor"), std::string::npos);
   leaf.accepted = -1;
@@ -40,12 +41,13 @@ TEST(Leaves, Decision) {
   leaf.area = {"89c25", "89c24"};
   leaf.result = DecisionResult::kPermit;
   leaf.rows = 24;
-  EXPECT_EQ(*EncodeLeaf(leaf),
-            R"({"area":["89c24","89c25"],"fields":["duration","start_cell"],)"
-            R"("from":"2024-05-01T00:00:00Z","level":"aggregate","party":"transport-dept",)"
-            R"("purpose":"traffic-planning","result":"permit","rows":24,)"
-            R"("stream":"mobility.trips","time":"2024-05-01T12:00:00Z",)"
-            R"("to":"2024-05-02T00:00:00Z","type":"decision","v":1})");
+  EXPECT_EQ(
+      *EncodeLeaf(leaf),
+      R"({"area":["89c24","89c25"],"fields":["duration","start_cell"],)"
+      R"("from":"2024-05-01T00:00:00Z","level":"aggregate","party":"transport-dept",)"
+      R"("purpose":"traffic-planning","result":"permit","rows":24,)"
+      R"("stream":"mobility.trips","time":"2024-05-01T12:00:00Z",)"
+      R"("to":"2024-05-02T00:00:00Z","type":"decision","v":1})");
   DecisionLeaf deny;
   deny.time = T();
   deny.party = "ad-partner";
@@ -63,8 +65,15 @@ TEST(Leaves, Decision) {
 
 TEST(Leaves, Release) {
   const Hash digest = Sha256Digest("csv bytes");
-  ReleaseLeaf leaf{T(), "footfall-hourly-2024-05-01", "footfall.counts", "public",
-                   ReleaseKind::kDpAggregate, 0.5, 1e-6, 2400, digest};
+  ReleaseLeaf leaf{T(),
+                   "footfall-hourly-2024-05-01",
+                   "footfall.counts",
+                   "public",
+                   ReleaseKind::kDpAggregate,
+                   0.5,
+                   1e-6,
+                   2400,
+                   digest};
   EXPECT_EQ(*EncodeLeaf(leaf),
             absl::StrCat(R"({"delta":"1e-06","digest":")", HashToHex(digest),
                          R"(","epsilon":"0.5","kind":"dp_aggregate","party":"public",)",
@@ -78,33 +87,45 @@ TEST(Leaves, Release) {
 }
 
 TEST(Leaves, RightsAction) {
-  RightsActionLeaf leaf{T(), "req-5hx2k9", RightsAction::kErasure, RightsStatus::kCompleted,
-                        "energy.meter_readings", "", 1488, 3};
-  EXPECT_EQ(*EncodeLeaf(leaf),
-            R"({"action":"erasure","keys_destroyed":3,"records":1488,)"
-            R"("request":"req-5hx2k9","status":"completed","stream":"energy.meter_readings",)"
-            R"("time":"2024-05-01T12:00:00Z","type":"rights_action","v":1})");
+  RightsActionLeaf leaf{T(),
+                        "req-5hx2k9",
+                        RightsAction::kErasure,
+                        RightsStatus::kCompleted,
+                        "energy.meter_readings",
+                        "",
+                        1488,
+                        3};
+  EXPECT_EQ(
+      *EncodeLeaf(leaf),
+      R"({"action":"erasure","keys_destroyed":3,"records":1488,)"
+      R"("request":"req-5hx2k9","status":"completed","stream":"energy.meter_readings",)"
+      R"("time":"2024-05-01T12:00:00Z","type":"rights_action","v":1})");
 }
 
 TEST(Leaves, ConfigChange) {
-  ConfigChangeLeaf leaf{T(), Sha256Digest("new"), Sha256Digest("old"),
+  ConfigChangeLeaf leaf{T(),
+                        Sha256Digest("new"),
+                        Sha256Digest("old"),
                         {"streams.footfall.counts.retention", "agreements.a1"}};
-  EXPECT_EQ(*EncodeLeaf(leaf),
-            absl::StrCat(R"({"changed":["agreements.a1","streams.footfall.counts.retention"],)",
-                         R"("digest":")", HashToHex(Sha256Digest("new")), R"(","previous":")",
-                         HashToHex(Sha256Digest("old")),
-                         R"(","time":"2024-05-01T12:00:00Z","type":"config_change","v":1})"));
+  EXPECT_EQ(
+      *EncodeLeaf(leaf),
+      absl::StrCat(R"({"changed":["agreements.a1","streams.footfall.counts.retention"],)",
+                   R"("digest":")", HashToHex(Sha256Digest("new")), R"(","previous":")",
+                   HashToHex(Sha256Digest("old")),
+                   R"(","time":"2024-05-01T12:00:00Z","type":"config_change","v":1})"));
 }
 
 TEST(Leaves, KeyEvent) {
-  KeyEventLeaf leaf{T(), KeyAction::kDestroy, LoggedKeyKind::kPseudonym,
-                    "mobility.trips", 2841, 77, ""};
-  EXPECT_EQ(*EncodeLeaf(leaf),
-            R"({"action":"destroy","epoch":2841,"key_id":77,"kind":"pseudonym",)"
-            R"("scope":"mobility.trips","time":"2024-05-01T12:00:00Z","type":"key_event","v":1})");
+  KeyEventLeaf leaf{
+      T(), KeyAction::kDestroy, LoggedKeyKind::kPseudonym, "mobility.trips", 2841, 77,
+      ""};
+  EXPECT_EQ(
+      *EncodeLeaf(leaf),
+      R"({"action":"destroy","epoch":2841,"key_id":77,"kind":"pseudonym",)"
+      R"("scope":"mobility.trips","time":"2024-05-01T12:00:00Z","type":"key_event","v":1})");
   auto signer = *NoteSigner::Create("city.example/log", std::string(32, '\x07'));
-  KeyEventLeaf signing{T(), KeyAction::kCreate, LoggedKeyKind::kLogSigning, "", 0, 5,
-                       signer->verifier_key()};
+  KeyEventLeaf signing{T(), KeyAction::kCreate,    LoggedKeyKind::kLogSigning, "", 0,
+                       5,   signer->verifier_key()};
   auto bytes = EncodeLeaf(signing);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   EXPECT_NE(bytes->find(signer->verifier_key()), std::string::npos);
@@ -132,14 +153,14 @@ TEST(Leaves, TokensKeepFreeTextOut) {
 }
 
 TEST(Leaves, ParseLeaf) {
-  const std::string bytes =
-      *EncodeLeaf(RightsActionLeaf{T(), "r1", RightsAction::kExport, RightsStatus::kReceived,
-                                   "", "", 0, 0});
+  const std::string bytes = *EncodeLeaf(RightsActionLeaf{
+      T(), "r1", RightsAction::kExport, RightsStatus::kReceived, "", "", 0, 0});
   auto parsed = ParseLeaf(bytes);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ((*parsed)["type"], "rights_action");
   // A newer leaf type is still a leaf.
-  EXPECT_TRUE(ParseLeaf(R"({"time":"2024-05-01T12:00:00Z","type":"future_event","v":1})").ok());
+  EXPECT_TRUE(
+      ParseLeaf(R"({"time":"2024-05-01T12:00:00Z","type":"future_event","v":1})").ok());
   for (const char* bad : {
            R"([1])",
            R"({"time":"2024-05-01T12:00:00Z","type":"x","v":2})",

@@ -47,8 +47,9 @@ TEST(LogCommand, CheckProofExitCodes) {
   EXPECT_EQ(fails.out.rfind("inclusion proof does not hold: ", 0), 0u) << fails.out;
 
   EXPECT_EQ(RunLog("log check-proof " + Vector("consistency/3-7.json")).exit_code, 0);
-  EXPECT_EQ(RunLog("log check-proof " + Vector("consistency/6-8-wrong-root1.json")).exit_code,
-            1);
+  EXPECT_EQ(
+      RunLog("log check-proof " + Vector("consistency/6-8-wrong-root1.json")).exit_code,
+      1);
 
   CommandRun missing = RunLog("log check-proof /nonexistent/proof.json");
   EXPECT_EQ(missing.exit_code, 2);

@@ -135,7 +135,8 @@ class FlakyStorage final : public LogStorage {
   absl::StatusOr<std::vector<Hash>> ReadNodes(absl::Span<const NodeId> ids) override {
     return inner_.ReadNodes(ids);
   }
-  absl::StatusOr<std::vector<Hash>> ReadNodeRange(int l, uint64_t b, uint64_t e) override {
+  absl::StatusOr<std::vector<Hash>> ReadNodeRange(int l, uint64_t b,
+                                                  uint64_t e) override {
     return inner_.ReadNodeRange(l, b, e);
   }
 
@@ -172,7 +173,8 @@ TEST(MemoryLogStorage, RejectsMalformedBatches) {
   batch.nodes.clear();
   EXPECT_TRUE(storage.Append(batch).ok());
   EXPECT_EQ(storage.ReadEntries(0, 2).status().code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(storage.ReadNodeRange(0, 0, 2).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(storage.ReadNodeRange(0, 0, 2).status().code(),
+            absl::StatusCode::kOutOfRange);
   const NodeId missing{1, 0};
   EXPECT_EQ(storage.ReadNodes(absl::MakeConstSpan(&missing, 1)).status().code(),
             absl::StatusCode::kOutOfRange);
@@ -225,7 +227,8 @@ TEST(VerifyStorage, ProofsFromCorruptedStorageDoNotVerify) {
   const TreeHead head = log->head();
   ASSERT_TRUE(storage.OverwriteNodeForTesting(NodeId{2, 1}, HashLeaf("forged")).ok());
   const std::vector<Hash> proof = *log->InclusionProof(0, head.size);
-  EXPECT_FALSE(VerifyInclusion(0, head.size, HashLeaf(TestLeaf(0)), proof, head.root).ok());
+  EXPECT_FALSE(
+      VerifyInclusion(0, head.size, HashLeaf(TestLeaf(0)), proof, head.root).ok());
 }
 
 }  // namespace

@@ -53,10 +53,12 @@ void CheckStandardVectors(const std::filesystem::path& file) {
           << m << " -> " << n;
     }
     for (uint64_t i = 0; i < m; ++i) {
-      auto proof = InclusionProofFromLeafHashes(absl::MakeConstSpan(leaves).subspan(0, m), i);
+      auto proof =
+          InclusionProofFromLeafHashes(absl::MakeConstSpan(leaves).subspan(0, m), i);
       ASSERT_TRUE(proof.ok());
       EXPECT_TRUE(
-          VerifyInclusion(i, m, leaves[i], *proof, HexHash(roots[m].get<std::string>())).ok());
+          VerifyInclusion(i, m, leaves[i], *proof, HexHash(roots[m].get<std::string>()))
+              .ok());
     }
   }
 }
@@ -111,12 +113,13 @@ int CheckInclusionVectors(const std::filesystem::path& dir) {
     const nlohmann::json v = ReadJson(file);
     std::vector<std::string> proof;
     if (v["proof"].is_array()) {
-      for (const auto& p : v["proof"]) proof.push_back(*Base64Decode(p.get<std::string>()));
+      for (const auto& p : v["proof"])
+        proof.push_back(*Base64Decode(p.get<std::string>()));
     }
-    const absl::Status s = VerifyInclusionBytes(
-        v["leafIdx"].get<uint64_t>(), v["treeSize"].get<uint64_t>(),
-        *Base64Decode(v["leafHash"].get<std::string>()), proof,
-        *Base64Decode(v["root"].get<std::string>()));
+    const absl::Status s =
+        VerifyInclusionBytes(v["leafIdx"].get<uint64_t>(), v["treeSize"].get<uint64_t>(),
+                             *Base64Decode(v["leafHash"].get<std::string>()), proof,
+                             *Base64Decode(v["root"].get<std::string>()));
     if (v["wantErr"].get<bool>()) {
       EXPECT_FALSE(s.ok()) << file << " should fail (" << v["desc"] << ")";
     } else {
@@ -146,12 +149,14 @@ TEST(Inclusion, AllIndexesUpTo64AndTampering) {
   for (uint64_t size = 1; size <= 64; ++size) {
     const auto tree = absl::MakeConstSpan(leaves).subspan(0, size);
     const Hash root = RootFromLeafHashes(tree);
-    const Hash next_root = RootFromLeafHashes(absl::MakeConstSpan(leaves).subspan(0, size + 1));
+    const Hash next_root =
+        RootFromLeafHashes(absl::MakeConstSpan(leaves).subspan(0, size + 1));
     for (uint64_t i = 0; i < size; ++i) {
       auto proof = InclusionProofFromLeafHashes(tree, i);
       ASSERT_TRUE(proof.ok());
       ASSERT_EQ(proof->size(), InclusionProofSize(i, size));
-      ASSERT_TRUE(VerifyInclusion(i, size, leaves[i], *proof, root).ok()) << i << "/" << size;
+      ASSERT_TRUE(VerifyInclusion(i, size, leaves[i], *proof, root).ok())
+          << i << "/" << size;
       // Every single flipped hash breaks it.
       for (size_t k = 0; k < proof->size(); ++k) {
         std::vector<Hash> bad = *proof;
@@ -169,7 +174,10 @@ TEST(Inclusion, AllIndexesUpTo64AndTampering) {
       longer.push_back(root);
       EXPECT_EQ(VerifyInclusion(i, size, leaves[i], longer, root).code(),
                 absl::StatusCode::kInvalidArgument);
-      EXPECT_FALSE(VerifyInclusion(i, size, leaves[(i + 1) % size == i ? 64 : (i + 1) % size], *proof, root).ok());
+      EXPECT_FALSE(VerifyInclusion(i, size,
+                                   leaves[(i + 1) % size == i ? 64 : (i + 1) % size],
+                                   *proof, root)
+                       .ok());
       if (size > 1) {
         EXPECT_FALSE(VerifyInclusion((i + 1) % size, size, leaves[i], *proof, root).ok());
       }
@@ -254,10 +262,10 @@ TEST(Consistency, EmbeddedVectors) {
     const nlohmann::json v = ReadJson(file);
     std::vector<std::string> proof;
     for (const auto& p : v["proof"]) proof.push_back(*Base64Decode(p.get<std::string>()));
-    const absl::Status s = VerifyConsistencyBytes(
-        v["size1"].get<uint64_t>(), v["size2"].get<uint64_t>(), proof,
-        *Base64Decode(v["root1"].get<std::string>()),
-        *Base64Decode(v["root2"].get<std::string>()));
+    const absl::Status s =
+        VerifyConsistencyBytes(v["size1"].get<uint64_t>(), v["size2"].get<uint64_t>(),
+                               proof, *Base64Decode(v["root1"].get<std::string>()),
+                               *Base64Decode(v["root2"].get<std::string>()));
     EXPECT_EQ(s.ok(), !v["wantErr"].get<bool>()) << file << ": " << s;
     ++count;
   }
@@ -290,7 +298,8 @@ TEST(ProofPlan, AssemblesTheReferenceProofs) {
   for (uint64_t size = 1; size <= 100; size += 3) {
     const auto tree = absl::MakeConstSpan(leaves).subspan(0, size);
     for (uint64_t i = 0; i < size; i += 2) {
-      EXPECT_EQ(assemble(*PlanInclusionProof(i, size)), *InclusionProofFromLeafHashes(tree, i));
+      EXPECT_EQ(assemble(*PlanInclusionProof(i, size)),
+                *InclusionProofFromLeafHashes(tree, i));
     }
     for (uint64_t m = 0; m <= size; ++m) {
       EXPECT_EQ(assemble(*PlanConsistencyProof(m, size)),

@@ -27,7 +27,8 @@ constexpr char kGoNote[] =
     "then you don't know what your problem is.\n"
     "\n"
     "\xe2\x80\x94 PeterNeumann "
-    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 
 std::string GoSeed() {
   // "PRIVATE+KEY+<name>+<id>+" then base64(0x01 || seed).
@@ -65,7 +66,8 @@ TEST(Note, ReproducesTheGoReferenceNote) {
 TEST(Note, RejectsTamperedText) {
   auto verifier = *NoteVerifier::FromVerifierKey(kGoVerifierKey);
   const NoteVerifier* keys[] = {verifier.get()};
-  const std::string tampered = absl::StrReplaceAll(kGoNote, {{"cryptography", "cryptographY"}});
+  const std::string tampered =
+      absl::StrReplaceAll(kGoNote, {{"cryptography", "cryptographY"}});
   const auto opened = OpenNote(tampered, keys);
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_NE(opened.status().message().find("does not verify"), std::string::npos);
@@ -121,11 +123,12 @@ TEST(Note, TextMayContainBlankLines) {
 TEST(Note, RejectsMalformedNotes) {
   const std::string sig_line =
       "\xe2\x80\x94 PeterNeumann "
-      "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+      "x08go/ZJkuBS9UG/"
+      "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
   const std::string text = kGoText;
   for (const std::string& bad : {
-           text + sig_line,                                   // no blank line
-           text + "\n",                                       // no signatures
+           text + sig_line,                                        // no blank line
+           text + "\n",                                            // no signatures
            text + "\n" + sig_line.substr(0, sig_line.size() - 1),  // no final newline
            text + "\n" + absl::StrReplaceAll(sig_line, {{"\xe2\x80\x94", "-"}}),
            text + "\n" + absl::StrReplaceAll(sig_line, {{"x08go", "x08g!"}}),
@@ -133,7 +136,7 @@ TEST(Note, RejectsMalformedNotes) {
            text + "\n" + "\xe2\x80\x94 PeterNeumann AAAA\n",  // no signature after ID
            text + "\n" + "\xe2\x80\x94 PeterNeumann\n",
            text + "\n" + "\xe2\x80\x94 Peter+Neumann AAAAAAA=\n",
-           "tab\there\n\n" + sig_line,                        // control character
+           "tab\there\n\n" + sig_line,  // control character
            "bad \xff utf8\n\n" + sig_line,
        }) {
     EXPECT_EQ(ParseNote(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
@@ -178,15 +181,19 @@ TEST(VerifierKey, FormatAndParse) {
                   "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
                   .ok());
   for (const char* bad : {
-           "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // wrong ID
-           "PeterNeumenn+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // wrong name
-           "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TX",  // wrong key
+           "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // wrong
+                                                                                  // ID
+           "PeterNeumenn+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // wrong
+                                                                                  // name
+           "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TX",  // wrong
+                                                                                  // key
            "PeterNeumann+c74f20a3+Apc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",   // short
-           "PeterNeumann+c74f20+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",    // short ID
-           "PeterNeumann+c74f20a3",
-           "PeterNeumann",
+           "PeterNeumann+c74f20+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",    // short
+                                                                                  // ID
+           "PeterNeumann+c74f20a3", "PeterNeumann",
            "+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-           "PeterNeumann+c74f20a3+AhpcZ2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // type 2
+           "PeterNeumann+c74f20a3+AhpcZ2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // type
+                                                                                   // 2
        }) {
     EXPECT_FALSE(NoteVerifier::FromVerifierKey(bad).ok()) << bad;
   }

@@ -63,7 +63,8 @@ TEST(CheckProof, ProofsFromALog) {
   inclusion["leafIdx"] = 12;
   check = CheckProofJson(inclusion.dump());
   EXPECT_EQ(check.verdict, ProofVerdict::kFails);
-  EXPECT_EQ(check.message.rfind("inclusion proof does not hold: ", 0), 0u) << check.message;
+  EXPECT_EQ(check.message.rfind("inclusion proof does not hold: ", 0), 0u)
+      << check.message;
 
   json consistency = {{"size1", 20},
                       {"size2", head.size},
@@ -109,7 +110,8 @@ TEST(CheckProof, MalformedInput) {
   EXPECT_EQ(CheckProofFile("/nonexistent/proof.json").verdict, ProofVerdict::kMalformed);
   // Well-formed, but a hash of the wrong length: the proof fails.
   const ProofCheck short_hash = CheckProofJson(
-      std::string(R"({"leafIdx":0,"treeSize":1,"root":"AAAA","leafHash":")") + root + R"("})");
+      std::string(R"({"leafIdx":0,"treeSize":1,"root":"AAAA","leafHash":")") + root +
+      R"("})");
   EXPECT_EQ(short_hash.verdict, ProofVerdict::kFails) << short_hash.message;
 }
 

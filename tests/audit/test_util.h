@@ -27,7 +27,8 @@ inline nlohmann::json ReadJson(const std::filesystem::path& path) {
 
 // The shared data set's Merkle folder, or "" when it is not there.
 inline std::filesystem::path SharedMerkleDir() {
-  const std::filesystem::path dir = std::filesystem::path(PRIVACITY_SHARED_DATA) / "merkle";
+  const std::filesystem::path dir =
+      std::filesystem::path(PRIVACITY_SHARED_DATA) / "merkle";
   return std::filesystem::is_directory(dir) ? dir : std::filesystem::path();
 }
 
@@ -36,7 +37,8 @@ inline std::filesystem::path EmbeddedMerkleDir() {
 }
 
 // Every *.json under `dir`, sorted.
-inline std::vector<std::filesystem::path> JsonFilesUnder(const std::filesystem::path& dir) {
+inline std::vector<std::filesystem::path> JsonFilesUnder(
+    const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().extension() == ".json") out.push_back(e.path());

@@ -49,12 +49,33 @@ TEST(TilePaths, ParseRoundTrips) {
 
 TEST(TilePaths, ParseRejectsNonCanonicalPaths) {
   for (const char* bad : {
-           "", "tile/", "tile/0", "tile/0/", "0/000", "/tile/0/000", "tile/00/000",
-           "tile/01/000", "tile/64/000", "tile/-1/000", "tile/x/000", "tile/0/00",
-           "tile/0/0000", "tile/0/x000/001", "tile/0/x001/x000", "tile/0/001/000",
-           "tile/0/x01/000", "tile/0/abc", "tile/0/000/", "tile/0/000.p/0",
-           "tile/0/000.p/256", "tile/0/000.p/05", "tile/0/000.p/", "tile/0/000.p/1/",
-           "tile/0/000.p/x", "tile/entries/", "tile/entries/000.p/300",
+           "",
+           "tile/",
+           "tile/0",
+           "tile/0/",
+           "0/000",
+           "/tile/0/000",
+           "tile/00/000",
+           "tile/01/000",
+           "tile/64/000",
+           "tile/-1/000",
+           "tile/x/000",
+           "tile/0/00",
+           "tile/0/0000",
+           "tile/0/x000/001",
+           "tile/0/x001/x000",
+           "tile/0/001/000",
+           "tile/0/x01/000",
+           "tile/0/abc",
+           "tile/0/000/",
+           "tile/0/000.p/0",
+           "tile/0/000.p/256",
+           "tile/0/000.p/05",
+           "tile/0/000.p/",
+           "tile/0/000.p/1/",
+           "tile/0/000.p/x",
+           "tile/entries/",
+           "tile/entries/000.p/300",
            "tile/0/x999/x999/x999/x999/x999/x999/999",  // 7 groups, overflows
            "tile/0/x018/x446/x744/x073/x709/x551/615",  // 2^64 - 1: index * 256 overflows
            "tile/1/x001/x234/067.p/5.p/6",
@@ -92,12 +113,14 @@ TEST(TileContents, EncodingsAndTheirErrors) {
 
   const std::vector<std::string> entries = {"a", "", std::string(300, 'z')};
   const std::string bundle = *EncodeEntryBundle(entries);
-  EXPECT_EQ(bundle.substr(0, 3), std::string("\x00\x01" "a", 3));
+  EXPECT_EQ(bundle.substr(0, 3), std::string("\x00\x01"
+                                             "a",
+                                             3));
   EXPECT_EQ(bundle.substr(3, 2), std::string("\x00\x00", 2));
   EXPECT_EQ(bundle.substr(5, 2), std::string("\x01\x2c", 2));
   EXPECT_EQ(*ParseEntryBundle(bundle, 3), entries);
-  EXPECT_FALSE(ParseEntryBundle(bundle, 2).ok());   // too many
-  EXPECT_FALSE(ParseEntryBundle(bundle, 4).ok());   // too few
+  EXPECT_FALSE(ParseEntryBundle(bundle, 2).ok());  // too many
+  EXPECT_FALSE(ParseEntryBundle(bundle, 4).ok());  // too few
   EXPECT_FALSE(ParseEntryBundle(bundle.substr(0, bundle.size() - 1), 3).ok());
   EXPECT_FALSE(ParseEntryBundle(std::string("\x00", 1), 1).ok());
   EXPECT_FALSE(EncodeEntryBundle({std::string(65536, 'x')}).ok());
@@ -159,21 +182,24 @@ TEST_F(TiledLog, TileContentsMatchDirectRecomputation) {
 }
 
 TEST_F(TiledLog, ReadTileRefusesTilesBeyondTheTreeSize) {
-  EXPECT_EQ(ReadTile(*storage_, kSize, TileId{TileKind::kHash, 0, 273, 113}).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(ReadTile(*storage_, kSize, TileId{TileKind::kHash, 0, 273, 256}).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      ReadTile(*storage_, kSize, TileId{TileKind::kHash, 0, 273, 113}).status().code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      ReadTile(*storage_, kSize, TileId{TileKind::kHash, 0, 273, 256}).status().code(),
+      absl::StatusCode::kNotFound);
   EXPECT_EQ(ReadTile(*storage_, kSize, TileId{TileKind::kHash, 2, 0, 2}).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(ReadTile(*storage_, 1000, TileId{TileKind::kEntries, 0, 3, 256}).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      ReadTile(*storage_, 1000, TileId{TileKind::kEntries, 0, 3, 256}).status().code(),
+      absl::StatusCode::kNotFound);
   EXPECT_TRUE(ReadTile(*storage_, 1000, TileId{TileKind::kEntries, 0, 3, 232}).ok());
   EXPECT_FALSE(ReadTile(*storage_, kSize, TileId{TileKind::kHash, 64, 0, 1}).ok());
 }
 
 TEST_F(TiledLog, RootFromTilesForManySizes) {
-  for (uint64_t size : {0ull, 1ull, 2ull, 255ull, 256ull, 257ull, 511ull, 65535ull, 65536ull,
-                        65537ull, 69999ull, 70000ull}) {
+  for (uint64_t size : {0ull, 1ull, 2ull, 255ull, 256ull, 257ull, 511ull, 65535ull,
+                        65536ull, 65537ull, 69999ull, 70000ull}) {
     StorageTileSource source(*storage_, size);
     auto root = RootFromTiles(source, size);
     ASSERT_TRUE(root.ok()) << size << ": " << root.status();
@@ -229,7 +255,8 @@ TEST_F(CorruptedTiles, AnEntry) {
   ASSERT_TRUE(storage_.OverwriteEntryForTesting(1000, TestLeaf(5)).ok());
   const absl::Status s = Verify(EntryCheck::kHashEntries);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("entry 1000 (tile/entries/003 position 232)"), std::string::npos)
+  EXPECT_NE(s.message().find("entry 1000 (tile/entries/003 position 232)"),
+            std::string::npos)
       << s;
   EXPECT_NE(s.message().find("tile/0/003"), std::string::npos) << s;
   EXPECT_TRUE(Verify(EntryCheck::kSkip).ok());  // the hashes alone are intact
@@ -258,7 +285,8 @@ TEST_F(CorruptedTiles, AHashInALevel1Tile) {
 
 TEST_F(CorruptedTiles, AHashInThePartialTile) {
   // Leaf 65900 is in the partial level-0 tile 257, which only the root covers.
-  ASSERT_TRUE(storage_.OverwriteNodeForTesting(NodeId{0, 65900}, HashLeaf("forged")).ok());
+  ASSERT_TRUE(
+      storage_.OverwriteNodeForTesting(NodeId{0, 65900}, HashLeaf("forged")).ok());
   const absl::Status s = Verify(EntryCheck::kSkip);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(s.message().find("tile/0/257.p/208"), std::string::npos) << s;
