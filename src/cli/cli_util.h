@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/random.h"
+#include "ingest/ingester.h"
 #include "server/trust.h"
 
 namespace CLI {
@@ -29,6 +30,13 @@ void AddTrustOptions(CLI::App& command, TrustOptions& options);
 // Loads the config and opens the initialised trust it names.
 absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& options,
                                                          Clock& clock, RandomSource& random);
+
+// Ingests `path` into `stream_id`, printing progress on stderr when
+// `show_progress`. NotFound for an unknown stream (the error lists the
+// configured ones).
+absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
+                       const std::string& path, ingest::InputFormat format, bool show_progress,
+                       ingest::IngestSummary& summary);
 
 // Prints "privacity: <message>" on stderr and returns the exit code for
 // `status` (1).

@@ -1,5 +1,7 @@
 #include "ingest/ingester.h"
 
+#include <cstdio>
+#include <cstring>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "nlohmann/json.hpp"
 
 namespace privacity::ingest {
 
@@ -151,6 +154,106 @@ absl::Status Ingester::Finish() {
                                                "' failed: ", s.message()));
   }
   return absl::OkStatus();
+}
+
+}  // namespace privacity::ingest
+
+namespace privacity::ingest {
+namespace {
+
+// Counts line breaks, for a progress estimate.
+int64_t CountLines(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return 0;
+  std::vector<char> buf(1 << 20);
+  int64_t lines = 0;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    for (const char* p = buf.data(); (p = static_cast<const char*>(
+                                          std::memchr(p, '\n', buf.data() + n - p))) != nullptr;
+         ++p) {
+      ++lines;
+    }
+  }
+  std::fclose(f);
+  return lines;
+}
+
+}  // namespace
+
+absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream, store::Store& store,
+                                         crypto::Keyring& keyring, RandomSource& random,
+                                         Clock& clock, const std::string& path,
+                                         const FileIngestOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Ingester> ingester,
+                   Ingester::Create(stream, store, keyring, random, options.ingest));
+  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Create(options.limits));
+  IngestProgress progress;
+  if (options.on_progress) progress.total_estimate = CountLines(path);
+  const absl::Time start = clock.Now();
+  absl::Time next_report = start + options.progress_interval;
+  auto report = [&](bool force) {
+    if (!options.on_progress) return;
+    const absl::Time now = clock.Now();
+    if (!force && now < next_report) return;
+    next_report = now + options.progress_interval;
+    progress.elapsed = now - start;
+    const double seconds = absl::ToDoubleSeconds(progress.elapsed);
+    progress.records_per_second = seconds > 0 ? progress.records / seconds : 0;
+    progress.time_left = absl::ZeroDuration();
+    if (progress.records_per_second > 0 && progress.total_estimate > progress.records) {
+      progress.time_left = absl::Seconds(
+          (progress.total_estimate - progress.records) / progress.records_per_second);
+    }
+    options.on_progress(progress);
+  };
+  auto read = reader->ReadFile(
+      path, options.format,
+      [&](const transform::InputRecord& record) -> absl::Status {
+        if ((++progress.records & 1023) == 0) report(false);
+        return ingester->Add(record);
+      },
+      [&](const ReadError& error) -> absl::Status {
+        ++progress.records;
+        ingester->Reject(error.line, error.message);
+        return absl::OkStatus();
+      });
+  // Whatever was read is stored even when the read ends early.
+  const absl::Status finished = ingester->Finish();
+  if (!read.ok()) return read.status();
+  RETURN_IF_ERROR(finished);
+  report(true);
+  return ingester->summary();
+}
+
+absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream, store::Store& store,
+                                           crypto::Keyring& keyring, RandomSource& random,
+                                           absl::string_view input, InputFormat format,
+                                           const IngestOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Ingester> ingester,
+                   Ingester::Create(stream, store, keyring, random, options));
+  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Create(ReaderLimits{}));
+  auto read = reader->ReadBuffer(
+      input, format,
+      [&](const transform::InputRecord& record) { return ingester->Add(record); },
+      [&](const ReadError& error) -> absl::Status {
+        ingester->Reject(error.line, error.message);
+        return absl::OkStatus();
+      });
+  const absl::Status finished = ingester->Finish();
+  if (!read.ok()) return read.status();
+  RETURN_IF_ERROR(finished);
+  return ingester->summary();
+}
+
+std::string SummaryJson(const IngestSummary& summary) {
+  nlohmann::ordered_json errors = nlohmann::ordered_json::array();
+  for (const RecordError& e : summary.errors) {
+    errors.push_back({{"line", e.line}, {"message", e.message}});
+  }
+  nlohmann::ordered_json j = {
+      {"accepted", summary.accepted}, {"rejected", summary.rejected}, {"errors", errors}};
+  return j.dump();
 }
 
 }  // namespace privacity::ingest

@@ -19,6 +19,7 @@
 #include "common/random.h"
 #include "config/model.h"
 #include "crypto/keyring.h"
+#include "ingest/record_reader.h"
 #include "store/store.h"
 #include "transform/pipeline.h"
 #include "transform/value.h"
@@ -78,6 +79,41 @@ class Ingester {
   int64_t ids_left_ = 0;
   IngestSummary summary_;
 };
+
+struct IngestProgress {
+  int64_t records = 0;         // records read so far (good and bad)
+  int64_t total_estimate = 0;  // line count of the input, 0 if unknown
+  double records_per_second = 0;
+  absl::Duration elapsed;
+  absl::Duration time_left;    // estimate; zero if unknown
+};
+
+struct FileIngestOptions {
+  InputFormat format = InputFormat::kAuto;
+  IngestOptions ingest;
+  ReaderLimits limits;
+  // Called about every `progress_interval` of `clock` time while reading.
+  std::function<void(const IngestProgress&)> on_progress;
+  absl::Duration progress_interval = absl::Milliseconds(500);
+};
+
+// Reads `path` and ingests every record into `stream`. Returns the summary
+// (bad records are counted and reported in it); an error means the input
+// as a whole could not be read (unreadable, empty, unknown format) or the
+// trust failed, and names the file but no record content.
+absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream, store::Store& store,
+                                         crypto::Keyring& keyring, RandomSource& random,
+                                         Clock& clock, const std::string& path,
+                                         const FileIngestOptions& options);
+
+// The same for an in-memory input (an HTTP request body).
+absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream, store::Store& store,
+                                           crypto::Keyring& keyring, RandomSource& random,
+                                           absl::string_view input, InputFormat format,
+                                           const IngestOptions& options);
+
+// {"accepted":N,"rejected":M,"errors":[{"line":L,"message":"..."}...]}
+std::string SummaryJson(const IngestSummary& summary);
 
 }  // namespace privacity::ingest
 

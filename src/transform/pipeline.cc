@@ -58,7 +58,7 @@ std::string SubjectIndexer::BlindIndex(std::string_view raw_identifier) const {
 }
 
 std::string PayloadAssociatedData(std::string_view stream, int64_t record_id) {
-  std::string ad = absl::StrCat("privacity-record-v1\n", stream, "\n");
+  std::string ad = absl::StrCat("privacity-record-v1\n", absl::string_view(stream.data(), stream.size()), "\n");
   char id[8];
   for (int i = 0; i < 8; ++i) id[i] = static_cast<char>(static_cast<uint64_t>(record_id) >> (56 - 8 * i));
   ad.append(id, 8);
@@ -235,7 +235,7 @@ absl::StatusOr<SealedRecord> StreamPipeline::Process(const InputRecord& input, i
         }
         ASSIGN_OR_RETURN(const crypto::HmacSha256* key, PseudonymKey(out.epoch));
         const std::string mac = key->Mac(normalized);
-        value = absl::StrCat("ps_", Base32Encode(std::string_view(mac).substr(0, kPseudonymBytes)));
+        value = absl::StrCat("ps_", Base32Encode(absl::string_view(mac).substr(0, kPseudonymBytes)));
       }
     } else {
       ASSIGN_OR_RETURN(value, plan.transformer->Apply(std::move(value)));
