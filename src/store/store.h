@@ -83,7 +83,8 @@ class Store {
 
   // --- Records ---------------------------------------------------------
   // Reserves `n` consecutive record ids and returns the first. Ids are
-  // unique across processes sharing the store.
+  // unique across processes sharing the store, and increase within one
+  // instance; there may be gaps between reservations. n in [1, 2^40].
   virtual absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) = 0;
 
   // Appends all of `records` in one transaction, or none. Every id must
@@ -159,7 +160,11 @@ class Store {
 using StorePtr = std::unique_ptr<Store>;
 
 // Opens (creating and migrating when needed) the store named by `uri`.
-// "sqlite:PATH" resolves PATH against `data_dir` unless absolute.
+// "sqlite:PATH" resolves PATH against `data_dir` unless absolute; a new file
+// gets mode 0600 and its directory must exist (NotFound otherwise). A file
+// written by a newer build is FailedPrecondition. "postgresql://..." is
+// Unimplemented for now; any other scheme is InvalidArgument. Errors name
+// the scheme, never the rest of the URI (it may hold a password).
 absl::StatusOr<StorePtr> OpenStore(const std::string& uri, const std::string& data_dir);
 
 }  // namespace privacity::store
