@@ -16,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 data=${PRIVACITY_SHARED_DATA:-$root/../shared/data}/adult
+[ -d "$data" ] && data=$(cd "$data" && pwd)
 runs=${RUNS:-3}
 privacity=$build/src/cli/privacity
 baseline=$build/bench/anon/anon_group_baseline

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <iterator>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -151,19 +151,18 @@ absl::StatusOr<CsvTable> ParseCsvTable(absl::string_view text, absl::string_view
     }
     table.header.push_back(name);
   }
-  table.cells.reserve(records.fields.size() - width);
-  table.lines.reserve(records.size() - 1);
   for (size_t r = 1; r < records.size(); ++r) {
     if (records.width(r) != width) {
       return absl::InvalidArgumentError(
           absl::StrCat(source, ":", records.line[r], ": expected ", width,
                        " fields as in the header, found ", records.width(r)));
     }
-    for (size_t i = 0; i < width; ++i) {
-      table.cells.push_back(std::move(records.fields[records.start[r] + i]));
-    }
-    table.lines.push_back(records.line[r]);
   }
+  // Reuse the parsed fields (without the header) as the cells.
+  table.cells = std::move(records.fields);
+  table.cells.erase(table.cells.begin(),
+                    table.cells.begin() + static_cast<ptrdiff_t>(width));
+  table.lines.assign(records.line.begin() + 1, records.line.end());
   return table;
 }
 
@@ -173,12 +172,24 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open for reading: ", std::strerror(errno)));
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  std::string out;
+  if (size < 0) {  // not seekable (a pipe): read as a stream
+    in.clear();
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read failed"));
+    return out;
+  }
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    out.resize(static_cast<size_t>(size));
+    in.read(out.data(), size);
+  }
+  if (in.bad() || (size > 0 && in.gcount() != size)) {
     return absl::DataLossError(absl::StrCat(path, ": read failed"));
   }
-  return std::move(buffer).str();
+  return out;
 }
 
 absl::StatusOr<CsvTable> ReadCsvTable(const std::string& path) {
