@@ -80,6 +80,56 @@ CREATE TABLE budget_charges (
 CREATE UNIQUE INDEX budget_charges_by_query
   ON budget_charges (agreement, period, query_key);
 )sql",
+    // 1 -> 2: bearer tokens, the transparency log, and rights requests.
+    R"sql(
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  token_hash BLOB NOT NULL UNIQUE,
+  party TEXT NOT NULL,
+  stream TEXT NOT NULL DEFAULT '',
+  label TEXT NOT NULL DEFAULT '',
+  created_us INTEGER NOT NULL,
+  revoked_us INTEGER
+);
+
+CREATE TABLE log_entries (
+  idx INTEGER PRIMARY KEY CHECK (idx >= 0),
+  data BLOB NOT NULL,
+  leaf_hash BLOB NOT NULL
+);
+
+CREATE TABLE log_nodes (
+  level INTEGER NOT NULL CHECK (level >= 1),
+  idx INTEGER NOT NULL CHECK (idx >= 0),
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE log_frontier (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  size INTEGER NOT NULL,
+  hashes BLOB NOT NULL
+);
+INSERT INTO log_frontier (id, size, hashes) VALUES (1, 0, x'');
+
+CREATE TABLE log_checkpoints (
+  size INTEGER PRIMARY KEY,
+  note BLOB NOT NULL,
+  created_us INTEGER NOT NULL
+);
+
+CREATE TABLE rights_requests (
+  id TEXT PRIMARY KEY NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  blind_index BLOB,
+  created_us INTEGER NOT NULL,
+  deadline_us INTEGER NOT NULL,
+  completed_us INTEGER,
+  detail TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX rights_requests_by_subject ON rights_requests (blind_index);
+)sql",
 };
 
 absl::Status CheckVersion(Connection& conn, int64_t version) {
