@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "crypto/key_store.h"
+#include "store/token_store.h"
 
 namespace privacity::store {
 
@@ -121,6 +122,9 @@ class Store {
 
   // --- Keys --------------------------------------------------------------
   virtual crypto::KeyStore& keys() = 0;
+
+  // --- Bearer tokens of the HTTP API (store/token_store.h) -----------------
+  virtual TokenStore& tokens() = 0;
 
   // --- Consent -----------------------------------------------------------
   virtual absl::Status AppendConsentEvent(const ConsentEvent& event) = 0;

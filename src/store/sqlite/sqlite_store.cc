@@ -314,7 +314,10 @@ class SqliteKeyStore final : public crypto::KeyStore {
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, std::unique_ptr<ConnectionPool> pool)
-      : path_(std::move(path)), pool_(std::move(pool)), keys_(*pool_) {}
+      : path_(std::move(path)),
+        pool_(std::move(pool)),
+        keys_(*pool_),
+        tokens_(NewSqliteTokenStore(*pool_)) {}
 
   absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) override {
     if (n <= 0 || n > kMaxReserve) {
@@ -522,6 +525,7 @@ class SqliteStore final : public Store {
   }
 
   crypto::KeyStore& keys() override { return keys_; }
+  TokenStore& tokens() override { return *tokens_; }
 
   absl::Status AppendConsentEvent(const ConsentEvent& event) override {
     constexpr absl::string_view kOp = "append consent event";
@@ -762,6 +766,7 @@ class SqliteStore final : public Store {
   const std::string path_;
   std::unique_ptr<ConnectionPool> pool_;
   SqliteKeyStore keys_;
+  std::unique_ptr<TokenStore> tokens_;
   absl::Mutex id_mu_;
   // Ids [block_next_, block_end_) are reserved in the database for this
   // instance and not yet handed out.

@@ -3,6 +3,7 @@
 #ifndef PRIVACITY_STORE_SQLITE_SQLITE_STORE_H_
 #define PRIVACITY_STORE_SQLITE_SQLITE_STORE_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -10,9 +11,14 @@
 
 namespace privacity::store::sqlite_internal {
 
+class ConnectionPool;
+
 // Opens the SQLite store at `path`, creating the file with mode 0600 when
 // it does not exist (its directory must), and migrating its schema.
 absl::StatusOr<StorePtr> OpenSqliteStore(const std::string& path);
+
+// The token table over `pool` (sqlite/tokens.cc). REQUIRES: `pool` outlives it.
+std::unique_ptr<TokenStore> NewSqliteTokenStore(ConnectionPool& pool);
 
 }  // namespace privacity::store::sqlite_internal
 
