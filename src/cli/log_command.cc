@@ -3,7 +3,6 @@
 //                      (exit 0 holds, 1 does not hold, 2 unreadable input).
 //   verify, prove      need the store and server; registered so that usage
 //                      is stable, they report that they are not yet available.
-#include <array>
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -16,11 +15,17 @@
 namespace privacity::cli {
 namespace {
 
-void AddNotYetAvailable(CLI::App& command, const std::string& name, int& exit_code) {
-  command.callback([name, &exit_code] {
-    std::cerr << "privacity: log " << name << " is not yet available\n";
-    exit_code = 2;
-  });
+// Options of the commands still to come. CLI11 writes into them, so the
+// callbacks own them.
+struct VerifyOptions {
+  std::string url;
+  std::string data_dir;
+  std::string since;
+};
+
+int NotYetAvailable(const char* name) {
+  std::cerr << "privacity: log " << name << " is not yet available\n";
+  return 2;
 }
 
 }  // namespace
@@ -47,20 +52,27 @@ void AddLogCommand(CLI::App& app, int& exit_code) {
     exit_code = audit::ExitCode(result.verdict);
   });
 
-  auto verify_options = std::make_shared<std::array<std::string, 3>>();
+  auto verify_options = std::make_shared<VerifyOptions>();
   CLI::App* verify = log->add_subcommand(
       "verify",
       "check the log's checkpoint signature, its consistency with an earlier "
       "checkpoint, and rebuild the tree from tiles and entries");
-  verify->add_option("--url", (*verify_options)[0], "base URL of a running trust");
-  verify->add_option("--data-dir", (*verify_options)[1], "the trust's data directory");
-  verify->add_option("--since", (*verify_options)[2], "an earlier checkpoint file");
-  AddNotYetAvailable(*verify, "verify", exit_code);
+  verify->add_option("--url", verify_options->url, "base URL of a running trust");
+  verify->add_option("--data-dir", verify_options->data_dir,
+                     "the trust's data directory");
+  verify->add_option("--since", verify_options->since, "an earlier checkpoint file");
+  verify->callback([verify_options, &exit_code] {
+    (void)verify_options;  // owned here so CLI11's targets outlive parsing
+    exit_code = NotYetAvailable("verify");
+  });
 
   auto index = std::make_shared<uint64_t>(0);
   CLI::App* prove = log->add_subcommand("prove", "print the inclusion proof of an entry");
   prove->add_option("--index", *index, "the entry's index");
-  AddNotYetAvailable(*prove, "prove", exit_code);
+  prove->callback([index, &exit_code] {
+    (void)index;
+    exit_code = NotYetAvailable("prove");
+  });
 }
 
 }  // namespace privacity::cli

@@ -107,6 +107,7 @@ TEST(CheckProof, MalformedInput) {
     EXPECT_EQ(check.verdict, ProofVerdict::kMalformed) << bad << " -> " << check.message;
     EXPECT_EQ(ExitCode(check.verdict), 2);
   }
+  EXPECT_EQ(CheckProofJson(std::string(500000, '[')).verdict, ProofVerdict::kMalformed);
   EXPECT_EQ(CheckProofFile("/nonexistent/proof.json").verdict, ProofVerdict::kMalformed);
   // Well-formed, but a hash of the wrong length: the proof fails.
   const ProofCheck short_hash = CheckProofJson(
