@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "crypto/key_store.h"
+#include "store/rights_store.h"
 #include "store/token_store.h"
 
 namespace privacity::store {
@@ -122,6 +123,9 @@ class Store {
 
   // --- Keys --------------------------------------------------------------
   virtual crypto::KeyStore& keys() = 0;
+
+  // --- Rights requests (store/rights_store.h) -----------------------------
+  virtual RightsStore& rights() = 0;
 
   // --- Bearer tokens of the HTTP API (store/token_store.h) -----------------
   virtual TokenStore& tokens() = 0;

@@ -317,7 +317,8 @@ class SqliteStore final : public Store {
       : path_(std::move(path)),
         pool_(std::move(pool)),
         keys_(*pool_),
-        tokens_(NewSqliteTokenStore(*pool_)) {}
+        tokens_(NewSqliteTokenStore(*pool_)),
+        rights_(NewSqliteRightsStore(*pool_)) {}
 
   absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) override {
     if (n <= 0 || n > kMaxReserve) {
@@ -526,6 +527,7 @@ class SqliteStore final : public Store {
 
   crypto::KeyStore& keys() override { return keys_; }
   TokenStore& tokens() override { return *tokens_; }
+  RightsStore& rights() override { return *rights_; }
 
   absl::Status AppendConsentEvent(const ConsentEvent& event) override {
     constexpr absl::string_view kOp = "append consent event";
@@ -767,6 +769,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<ConnectionPool> pool_;
   SqliteKeyStore keys_;
   std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<RightsStore> rights_;
   absl::Mutex id_mu_;
   // Ids [block_next_, block_end_) are reserved in the database for this
   // instance and not yet handed out.

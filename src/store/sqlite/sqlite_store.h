@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "store/rights_store.h"
 #include "store/store.h"
 
 namespace privacity::store::sqlite_internal {
@@ -16,6 +17,10 @@ class ConnectionPool;
 // Opens the SQLite store at `path`, creating the file with mode 0600 when
 // it does not exist (its directory must), and migrating its schema.
 absl::StatusOr<StorePtr> OpenSqliteStore(const std::string& path);
+
+// The RightsStore over `pool` (src/store/sqlite/rights.cc).
+// REQUIRES: `pool` outlives it.
+std::unique_ptr<RightsStore> NewSqliteRightsStore(ConnectionPool& pool);
 
 // The token table over `pool` (sqlite/tokens.cc). REQUIRES: `pool` outlives it.
 std::unique_ptr<TokenStore> NewSqliteTokenStore(ConnectionPool& pool);
