@@ -75,21 +75,26 @@ struct Row {
 };
 
 // The rows privacity stored, and the DDL of its records table and indexes.
-void LoadRows(const std::string& db_path, std::vector<Row>& rows, std::vector<std::string>& ddl) {
+void LoadRows(const std::string& db_path, std::vector<Row>& rows,
+              std::vector<std::string>& ddl) {
   sqlite3* db;
-  Check(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), nullptr, "open");
+  Check(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), nullptr,
+        "open");
   sqlite3_stmt* st;
-  Check(sqlite3_prepare_v2(db,
-                           "SELECT sql FROM sqlite_master WHERE tbl_name = 'records' AND sql "
-                           "IS NOT NULL ORDER BY type DESC",
-                           -1, &st, nullptr),
+  Check(sqlite3_prepare_v2(
+            db,
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'records' AND sql "
+            "IS NOT NULL ORDER BY type DESC",
+            -1, &st, nullptr),
         db, "schema");
-  while (sqlite3_step(st) == SQLITE_ROW) ddl.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  while (sqlite3_step(st) == SQLITE_ROW)
+    ddl.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
-  Check(sqlite3_prepare_v2(db,
-                           "SELECT id, stream, time_us, cell, epoch, blind_index, key_id, payload, "
-                           "batch FROM records ORDER BY id",
-                           -1, &st, nullptr),
+  Check(sqlite3_prepare_v2(
+            db,
+            "SELECT id, stream, time_us, cell, epoch, blind_index, key_id, payload, "
+            "batch FROM records ORDER BY id",
+            -1, &st, nullptr),
         db, "select");
   while (sqlite3_step(st) == SQLITE_ROW) {
     Row r;
@@ -98,9 +103,11 @@ void LoadRows(const std::string& db_path, std::vector<Row>& rows, std::vector<st
     r.time_us = sqlite3_column_int64(st, 2);
     r.cell = sqlite3_column_int64(st, 3);
     r.epoch = sqlite3_column_int64(st, 4);
-    r.blind_index.assign(static_cast<const char*>(sqlite3_column_blob(st, 5)), sqlite3_column_bytes(st, 5));
+    r.blind_index.assign(static_cast<const char*>(sqlite3_column_blob(st, 5)),
+                         sqlite3_column_bytes(st, 5));
     r.key_id = sqlite3_column_int64(st, 6);
-    r.payload.assign(static_cast<const char*>(sqlite3_column_blob(st, 7)), sqlite3_column_bytes(st, 7));
+    r.payload.assign(static_cast<const char*>(sqlite3_column_blob(st, 7)),
+                     sqlite3_column_bytes(st, 7));
     r.batch = sqlite3_column_int64(st, 8);
     rows.push_back(std::move(r));
   }
@@ -114,17 +121,20 @@ double PlainInsert(const std::string& path, const std::vector<Row>& rows,
   fs::remove(path);
   sqlite3* db;
   Check(sqlite3_open(path.c_str(), &db), nullptr, "open");
-  Check(sqlite3_exec(db,
-                     "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = "
-                     "NORMAL; PRAGMA cache_size = -65536;",
-                     nullptr, nullptr, nullptr),
+  Check(sqlite3_exec(
+            db,
+            "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = "
+            "NORMAL; PRAGMA cache_size = -65536;",
+            nullptr, nullptr, nullptr),
         db, "pragmas");
-  for (const std::string& s : ddl) Check(sqlite3_exec(db, s.c_str(), nullptr, nullptr, nullptr), db, "ddl");
+  for (const std::string& s : ddl)
+    Check(sqlite3_exec(db, s.c_str(), nullptr, nullptr, nullptr), db, "ddl");
   sqlite3_stmt* ins;
-  Check(sqlite3_prepare_v2(db,
-                           "INSERT INTO records (id, stream, time_us, cell, epoch, blind_index, "
-                           "key_id, payload, batch) VALUES (?,?,?,?,?,?,?,?,?)",
-                           -1, &ins, nullptr),
+  Check(sqlite3_prepare_v2(
+            db,
+            "INSERT INTO records (id, stream, time_us, cell, epoch, blind_index, "
+            "key_id, payload, batch) VALUES (?,?,?,?,?,?,?,?,?)",
+            -1, &ins, nullptr),
         db, "prepare");
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < rows.size(); i += batch) {
@@ -132,13 +142,16 @@ double PlainInsert(const std::string& path, const std::vector<Row>& rows,
     for (size_t j = i; j < std::min(rows.size(), i + batch); ++j) {
       const Row& r = rows[j];
       sqlite3_bind_int64(ins, 1, r.id);
-      sqlite3_bind_text(ins, 2, r.stream.data(), static_cast<int>(r.stream.size()), SQLITE_STATIC);
+      sqlite3_bind_text(ins, 2, r.stream.data(), static_cast<int>(r.stream.size()),
+                        SQLITE_STATIC);
       sqlite3_bind_int64(ins, 3, r.time_us);
       sqlite3_bind_int64(ins, 4, r.cell);
       sqlite3_bind_int64(ins, 5, r.epoch);
-      sqlite3_bind_blob(ins, 6, r.blind_index.data(), static_cast<int>(r.blind_index.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(ins, 6, r.blind_index.data(),
+                        static_cast<int>(r.blind_index.size()), SQLITE_STATIC);
       sqlite3_bind_int64(ins, 7, r.key_id);
-      sqlite3_bind_blob(ins, 8, r.payload.data(), static_cast<int>(r.payload.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(ins, 8, r.payload.data(), static_cast<int>(r.payload.size()),
+                        SQLITE_STATIC);
       sqlite3_bind_int64(ins, 9, r.batch);
       Check(sqlite3_step(ins), db, "insert");
       sqlite3_reset(ins);
@@ -179,8 +192,8 @@ int Main() {
     auto trust = server::Trust::Open(*config, data_dir, clock, random);
     if (!trust.ok()) return 1;
     const auto start = std::chrono::steady_clock::now();
-    auto summary = ingest::IngestFile(stream, (*trust)->store(), (*trust)->keyring(), random,
-                                      clock, input, options);
+    auto summary = ingest::IngestFile(stream, (*trust)->store(), (*trust)->keyring(),
+                                      random, clock, input, options);
     const double seconds = Seconds(std::chrono::steady_clock::now() - start).count();
     if (!summary.ok() || summary->accepted != records) {
       std::fprintf(stderr, "ingest failed\n");
@@ -197,17 +210,20 @@ int Main() {
   LoadRows(last_db, rows, ddl);
   std::vector<double> plain;
   for (int rep = 0; rep < reps; ++rep) {
-    plain.push_back(PlainInsert((dir / "plain.db").string(), rows, ddl, options.ingest.batch_size));
+    plain.push_back(
+        PlainInsert((dir / "plain.db").string(), rows, ddl, options.ingest.batch_size));
   }
   const double e2e_rate = records / Median(e2e);
   const double plain_rate = records / Median(plain);
   std::printf("| measurement | median time (s) | records/s |\n|---|---|---|\n");
-  std::printf("| privacity ingest (NDJSON -> sealed rows) | %.2f | %.0f |\n", Median(e2e), e2e_rate);
-  std::printf("| plain SQLite insert of the same rows | %.2f | %.0f |\n", Median(plain), plain_rate);
+  std::printf("| privacity ingest (NDJSON -> sealed rows) | %.2f | %.0f |\n", Median(e2e),
+              e2e_rate);
+  std::printf("| plain SQLite insert of the same rows | %.2f | %.0f |\n", Median(plain),
+              plain_rate);
   std::printf("\nratio (privacity / plain): %.2f\n", e2e_rate / plain_rate);
   std::printf("peak RSS during privacity ingest: %ld MB\n", e2e_rss);
-  std::printf("records: %lld, meters: %lld, repetitions: %d\n", static_cast<long long>(records),
-              static_cast<long long>(meters), reps);
+  std::printf("records: %lld, meters: %lld, repetitions: %d\n",
+              static_cast<long long>(records), static_cast<long long>(meters), reps);
   fs::remove_all(dir);
   return 0;
 }

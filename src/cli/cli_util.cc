@@ -16,8 +16,10 @@ void AddTrustOptions(CLI::App& command, TrustOptions& options) {
 }
 
 absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& options,
-                                                         Clock& clock, RandomSource& random) {
-  ASSIGN_OR_RETURN(config::CityConfig config, config::LoadConfigFile(options.config_path));
+                                                         Clock& clock,
+                                                         RandomSource& random) {
+  ASSIGN_OR_RETURN(config::CityConfig config,
+                   config::LoadConfigFile(options.config_path));
   return server::Trust::Open(std::move(config), options.data_dir, clock, random);
 }
 

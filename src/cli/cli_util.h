@@ -29,14 +29,15 @@ void AddTrustOptions(CLI::App& command, TrustOptions& options);
 
 // Loads the config and opens the initialised trust it names.
 absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& options,
-                                                         Clock& clock, RandomSource& random);
+                                                         Clock& clock,
+                                                         RandomSource& random);
 
 // Ingests `path` into `stream_id`, printing progress on stderr when
 // `show_progress`. NotFound for an unknown stream (the error lists the
 // configured ones).
 absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
-                       const std::string& path, ingest::InputFormat format, bool show_progress,
-                       ingest::IngestSummary& summary);
+                       const std::string& path, ingest::InputFormat format,
+                       bool show_progress, ingest::IngestSummary& summary);
 
 // Prints "privacity: <message>" on stderr and returns the exit code for
 // `status` (1).

@@ -51,7 +51,8 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
   }
   ASSIGN_OR_RETURN(std::unique_ptr<server::Trust> trust,
                    server::Trust::Open(config, data_dir, clock, random));
-  ASSIGN_OR_RETURN(std::optional<std::string> loaded, trust->store().GetMeta(kDemoLoadedKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> loaded,
+                   trust->store().GetMeta(kDemoLoadedKey));
   const fs::path config_dir = fs::path(config_path).parent_path();
   std::cout << config::DescribeConfig(trust->config()) << "\n";
   if (!loaded.has_value()) {
@@ -61,7 +62,8 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
       ingest::IngestSummary summary;
       RETURN_IF_ERROR(RunIngest(*trust, stream.id, path, ingest::InputFormat::kAuto,
                                 ::isatty(STDERR_FILENO) == 1, summary));
-      std::cout << absl::StrFormat("  %-24s %s\n", stream.id, ingest::SummaryJson(summary));
+      std::cout << absl::StrFormat("  %-24s %s\n", stream.id,
+                                   ingest::SummaryJson(summary));
     }
     RETURN_IF_ERROR(trust->store().PutMeta(kDemoLoadedKey, FormatTimestamp(clock.Now())));
   } else {
@@ -70,13 +72,15 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
   std::cout << "stored records:\n";
   for (const config::Stream& stream : trust->config().streams) {
     ASSIGN_OR_RETURN(int64_t n, trust->store().CountRecords(stream.id));
-    std::cout << absl::StrFormat("  %-24s %8d %s\n", stream.id, n,
-                                 stream.personal() ? "(sealed per subject and epoch)" : "(no personal data)");
+    std::cout << absl::StrFormat(
+        "  %-24s %8d %s\n", stream.id, n,
+        stream.personal() ? "(sealed per subject and epoch)" : "(no personal data)");
   }
-  std::cout << "\ntry:\n  privacity query records --config " << config_path << " --data-dir "
-            << data_dir
-            << " --party energy-utility --purpose grid-planning --stream energy.meter_readings"
-               " --limit 5\n";
+  std::cout
+      << "\ntry:\n  privacity query records --config " << config_path << " --data-dir "
+      << data_dir
+      << " --party energy-utility --purpose grid-planning --stream energy.meter_readings"
+         " --limit 5\n";
   return absl::OkStatus();
 }
 

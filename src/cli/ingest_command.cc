@@ -22,8 +22,9 @@ struct IngestCommandOptions {
 };
 
 absl::StatusOr<ingest::InputFormat> ParseFormat(const std::string& name) {
-  for (ingest::InputFormat f : {ingest::InputFormat::kAuto, ingest::InputFormat::kNdjson,
-                                ingest::InputFormat::kJsonArray, ingest::InputFormat::kCsv}) {
+  for (ingest::InputFormat f :
+       {ingest::InputFormat::kAuto, ingest::InputFormat::kNdjson,
+        ingest::InputFormat::kJsonArray, ingest::InputFormat::kCsv}) {
     if (ingest::InputFormatName(f) == name) return f;
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -33,10 +34,11 @@ absl::StatusOr<ingest::InputFormat> ParseFormat(const std::string& name) {
 void PrintProgress(const ingest::IngestProgress& p) {
   std::string left;
   if (p.time_left > absl::ZeroDuration()) {
-    left = absl::StrFormat("  ~%ds left", static_cast<int>(absl::ToDoubleSeconds(p.time_left) + 1));
+    left = absl::StrFormat("  ~%ds left",
+                           static_cast<int>(absl::ToDoubleSeconds(p.time_left) + 1));
   }
-  std::fprintf(stderr, "\r%12lld records  %10.0f records/s%s   ", static_cast<long long>(p.records),
-               p.records_per_second, left.c_str());
+  std::fprintf(stderr, "\r%12lld records  %10.0f records/s%s   ",
+               static_cast<long long>(p.records), p.records_per_second, left.c_str());
   std::fflush(stderr);
 }
 
@@ -49,14 +51,15 @@ absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
   if (stream == nullptr) {
     std::vector<std::string> ids;
     for (const config::Stream& s : trust.config().streams) ids.push_back(s.id);
-    return absl::NotFoundError(absl::StrCat("unknown stream '", stream_id,
-                                            "' (streams: ", absl::StrJoin(ids, ", "), ")"));
+    return absl::NotFoundError(absl::StrCat(
+        "unknown stream '", stream_id, "' (streams: ", absl::StrJoin(ids, ", "), ")"));
   }
   ingest::FileIngestOptions options;
   options.format = format;
   if (show_progress) options.on_progress = PrintProgress;
-  ASSIGN_OR_RETURN(summary, ingest::IngestFile(*stream, trust.store(), trust.keyring(),
-                                               trust.random(), trust.clock(), path, options));
+  ASSIGN_OR_RETURN(
+      summary, ingest::IngestFile(*stream, trust.store(), trust.keyring(), trust.random(),
+                                  trust.clock(), path, options));
   if (show_progress) std::fputs("\n", stderr);
   return absl::OkStatus();
 }
@@ -64,10 +67,12 @@ absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
 void AddIngestCommand(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<IngestCommandOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "ingest", "validate, transform, seal and store a file of records (NDJSON, JSON array, CSV)");
+      "ingest",
+      "validate, transform, seal and store a file of records (NDJSON, JSON array, CSV)");
   AddTrustOptions(*cmd, o->trust);
   cmd->add_option("--stream", o->stream, "the stream the records belong to")->required();
-  cmd->add_option("--format", o->format, "auto, ndjson, json-array or csv")->capture_default_str();
+  cmd->add_option("--format", o->format, "auto, ndjson, json-array or csv")
+      ->capture_default_str();
   cmd->add_option("file", o->file, "the input file")->required();
   cmd->callback([o, &exit_code] {
     auto format = ParseFormat(o->format);
@@ -83,8 +88,8 @@ void AddIngestCommand(CLI::App& app, int& exit_code) {
       return;
     }
     ingest::IngestSummary summary;
-    const absl::Status s =
-        RunIngest(**trust, o->stream, o->file, *format, ::isatty(STDERR_FILENO) == 1, summary);
+    const absl::Status s = RunIngest(**trust, o->stream, o->file, *format,
+                                     ::isatty(STDERR_FILENO) == 1, summary);
     if (!s.ok()) {
       exit_code = ReportError(s);
       return;

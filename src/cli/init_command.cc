@@ -20,7 +20,8 @@ void AddInitCommand(CLI::App& app, int& exit_code) {
     }
     SystemClock clock;
     CryptoRandom random;
-    const absl::Status s = server::Trust::Initialize(*config, options->data_dir, clock, random);
+    const absl::Status s =
+        server::Trust::Initialize(*config, options->data_dir, clock, random);
     if (!s.ok()) {
       exit_code = ReportError(s);
       return;

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   privacity::cli::AddLogCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
-    privacity::InitLogging(verbose ? privacity::LogLevel::kDebug : privacity::LogLevel::kInfo);
+    privacity::InitLogging(verbose ? privacity::LogLevel::kDebug
+                                   : privacity::LogLevel::kInfo);
   });
   try {
     app.parse(argc, argv);

@@ -22,12 +22,14 @@ struct QueryOptions {
 absl::Status ParseWindow(const QueryOptions& o, policy::AccessRequest& request) {
   if (!o.from.empty()) {
     auto t = ParseTimestamp(o.from);
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--from: ", t.status().message()));
+    if (!t.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--from: ", t.status().message()));
     request.from = *t;
   }
   if (!o.to.empty()) {
     auto t = ParseTimestamp(o.to);
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--to: ", t.status().message()));
+    if (!t.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--to: ", t.status().message()));
     request.to = *t;
   }
   return absl::OkStatus();
@@ -47,7 +49,8 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
   records->add_option("--stream", o->stream, "the stream")->required();
   records->add_option("--from", o->from, "start of the window (inclusive), RFC 3339");
   records->add_option("--to", o->to, "end of the window (exclusive), RFC 3339");
-  records->add_option("--fields", o->fields, "comma-separated fields (default: all granted)");
+  records->add_option("--fields", o->fields,
+                      "comma-separated fields (default: all granted)");
   records->add_option("--after", o->after, "cursor: rows after this id");
   records->add_option("--limit", o->limit, "at most this many rows");
   records->callback([o, &exit_code] {
@@ -70,7 +73,8 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       return;
     }
     auto result = server::ReadRecords(
-        **trust, request, server::RecordsReadOptions{.after_id = o->after, .limit = o->limit},
+        **trust, request,
+        server::RecordsReadOptions{.after_id = o->after, .limit = o->limit},
         [](const std::string& row) {
           std::cout << row << '\n';
           return absl::OkStatus();

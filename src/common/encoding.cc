@@ -40,9 +40,7 @@ absl::StatusOr<std::string> HexDecode(absl::string_view hex) {
   return out;
 }
 
-std::string Base64Encode(absl::string_view bytes) {
-  return absl::Base64Escape(bytes);
-}
+std::string Base64Encode(absl::string_view bytes) { return absl::Base64Escape(bytes); }
 
 absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
   std::string out;
@@ -104,8 +102,7 @@ bool IsValidUtf8(absl::string_view text) {
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i += len;

@@ -12,19 +12,19 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function when it is not OK.
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::absl::Status _privacity_status = (expr);     \
-    if (!_privacity_status.ok()) {                 \
-      return _privacity_status;                    \
-    }                                              \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status _privacity_status = (expr); \
+    if (!_privacity_status.ok()) {             \
+      return _privacity_status;                \
+    }                                          \
   } while (0)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status,
 // otherwise moves the value into `lhs` (which may be a declaration).
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  PRIVACITY_ASSIGN_OR_RETURN_IMPL_(  \
-      PRIVACITY_CONCAT_(_privacity_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                                  \
+  PRIVACITY_ASSIGN_OR_RETURN_IMPL_(PRIVACITY_CONCAT_(_privacity_statusor_, __LINE__), \
+                                   lhs, rexpr)
 
 #define PRIVACITY_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                     \

@@ -38,8 +38,8 @@ absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text) {
   int offset_seconds = 0;
   if (pos < s.size()) {
     if ((s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') ||
-        !Digits(s, pos + 1, 2, &hour) || pos + 3 >= s.size() ||
-        s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &minute)) {
+        !Digits(s, pos + 1, 2, &hour) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !Digits(s, pos + 4, 2, &minute)) {
       return absl::InvalidArgumentError("timestamp has a malformed time of day");
     }
     pos += 6;
@@ -69,9 +69,8 @@ absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text) {
         ++pos;
       } else if (s[pos] == '+' || s[pos] == '-') {
         int oh, om;
-        if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() ||
-            s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) || oh > 23 ||
-            om > 59) {
+        if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !Digits(s, pos + 4, 2, &om) || oh > 23 || om > 59) {
           return absl::InvalidArgumentError("timestamp has a malformed UTC offset");
         }
         offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
@@ -82,8 +81,8 @@ absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text) {
       return absl::InvalidArgumentError("timestamp has trailing characters");
     }
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 60) {
     return absl::InvalidArgumentError("timestamp has an out-of-range component");
   }
   const absl::CivilSecond cs(year, month, day, hour, minute, second);
@@ -107,25 +106,39 @@ absl::StatusOr<absl::Duration> ParseDurationSpec(absl::string_view text) {
   if (s == "0") return absl::ZeroDuration();
   if (s.size() < 2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("bad duration '", s, "': expected a number and a unit (s, m, h, d, w, y), e.g. 15m"));
+        absl::StrCat("bad duration '", s,
+                     "': expected a number and a unit (s, m, h, d, w, y), e.g. 15m"));
   }
   const char unit = s.back();
   int64_t n;
   const absl::string_view digits = s.substr(0, s.size() - 1);
   bool all_digits = !digits.empty();
-  for (char c : digits) all_digits &= absl::ascii_isdigit(static_cast<unsigned char>(c)) != 0;
+  for (char c : digits)
+    all_digits &= absl::ascii_isdigit(static_cast<unsigned char>(c)) != 0;
   if (!all_digits || !absl::SimpleAtoi(digits, &n)) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad duration '", s, "': expected a whole number before the unit"));
   }
   int64_t unit_seconds;
   switch (unit) {
-    case 's': unit_seconds = 1; break;
-    case 'm': unit_seconds = 60; break;
-    case 'h': unit_seconds = 3600; break;
-    case 'd': unit_seconds = 86400; break;
-    case 'w': unit_seconds = 7 * 86400; break;
-    case 'y': unit_seconds = 365 * 86400; break;
+    case 's':
+      unit_seconds = 1;
+      break;
+    case 'm':
+      unit_seconds = 60;
+      break;
+    case 'h':
+      unit_seconds = 3600;
+      break;
+    case 'd':
+      unit_seconds = 86400;
+      break;
+    case 'w':
+      unit_seconds = 7 * 86400;
+      break;
+    case 'y':
+      unit_seconds = 365 * 86400;
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("bad duration '", s, "': unknown unit '", std::string(1, unit),

@@ -32,7 +32,8 @@ class Ingester::Writer {
   // Returns the error of an earlier batch, if any.
   absl::Status Submit(std::vector<store::StoredRecord> batch) {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(+[](Writer* w) { return !w->pending_.has_value(); }, this));
+    mu_.Await(absl::Condition(
+        +[](Writer* w) { return !w->pending_.has_value(); }, this));
     if (!status_.ok()) return status_;
     pending_ = std::move(batch);
     return absl::OkStatus();
@@ -41,8 +42,8 @@ class Ingester::Writer {
   // Waits until everything submitted is written.
   absl::Status Drain() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(+[](Writer* w) { return !w->pending_.has_value() && !w->busy_; },
-                              this));
+    mu_.Await(absl::Condition(
+        +[](Writer* w) { return !w->pending_.has_value() && !w->busy_; }, this));
     return status_;
   }
 
@@ -52,14 +53,15 @@ class Ingester::Writer {
       std::vector<store::StoredRecord> batch;
       {
         absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(+[](Writer* w) { return w->pending_.has_value() || w->stop_; },
-                                  this));
+        mu_.Await(absl::Condition(
+            +[](Writer* w) { return w->pending_.has_value() || w->stop_; }, this));
         if (!pending_.has_value()) return;  // stopping with nothing left
         batch = std::move(*pending_);
         pending_.reset();
         busy_ = true;
       }
-      absl::Status s = status_ok_snapshot() ? store_.AppendRecords(batch) : absl::OkStatus();
+      absl::Status s =
+          status_ok_snapshot() ? store_.AppendRecords(batch) : absl::OkStatus();
       absl::MutexLock lock(&mu_);
       busy_ = false;
       if (!s.ok() && status_.ok()) status_ = s;
@@ -80,7 +82,8 @@ class Ingester::Writer {
   std::thread thread_;
 };
 
-Ingester::Ingester(const config::Stream& stream, store::Store& store, IngestOptions options)
+Ingester::Ingester(const config::Stream& stream, store::Store& store,
+                   IngestOptions options)
     : stream_(stream), store_(store), options_(options) {}
 
 Ingester::~Ingester() = default;
@@ -110,7 +113,8 @@ void Ingester::Reject(int64_t line, std::string message) {
 
 absl::Status Ingester::Add(const transform::InputRecord& record) {
   if (ids_left_ == 0) {
-    ASSIGN_OR_RETURN(next_id_, store_.ReserveRecordIds(static_cast<int64_t>(options_.batch_size)));
+    ASSIGN_OR_RETURN(next_id_,
+                     store_.ReserveRecordIds(static_cast<int64_t>(options_.batch_size)));
     ids_left_ = static_cast<int64_t>(options_.batch_size);
   }
   auto sealed = pipeline_->Process(record, next_id_);
@@ -169,8 +173,9 @@ int64_t CountLines(const std::string& path) {
   int64_t lines = 0;
   size_t n;
   while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    for (const char* p = buf.data(); (p = static_cast<const char*>(
-                                          std::memchr(p, '\n', buf.data() + n - p))) != nullptr;
+    for (const char* p = buf.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', buf.data() + n - p))) !=
+         nullptr;
          ++p) {
       ++lines;
     }
@@ -181,13 +186,15 @@ int64_t CountLines(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream, store::Store& store,
-                                         crypto::Keyring& keyring, RandomSource& random,
-                                         Clock& clock, const std::string& path,
+absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream,
+                                         store::Store& store, crypto::Keyring& keyring,
+                                         RandomSource& random, Clock& clock,
+                                         const std::string& path,
                                          const FileIngestOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<Ingester> ingester,
                    Ingester::Create(stream, store, keyring, random, options.ingest));
-  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Create(options.limits));
+  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader,
+                   RecordReader::Create(options.limits));
   IngestProgress progress;
   if (options.on_progress) progress.total_estimate = CountLines(path);
   const absl::Time start = clock.Now();
@@ -202,8 +209,8 @@ absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream, store::St
     progress.records_per_second = seconds > 0 ? progress.records / seconds : 0;
     progress.time_left = absl::ZeroDuration();
     if (progress.records_per_second > 0 && progress.total_estimate > progress.records) {
-      progress.time_left = absl::Seconds(
-          (progress.total_estimate - progress.records) / progress.records_per_second);
+      progress.time_left = absl::Seconds((progress.total_estimate - progress.records) /
+                                         progress.records_per_second);
     }
     options.on_progress(progress);
   };
@@ -226,13 +233,15 @@ absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream, store::St
   return ingester->summary();
 }
 
-absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream, store::Store& store,
-                                           crypto::Keyring& keyring, RandomSource& random,
-                                           absl::string_view input, InputFormat format,
+absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream,
+                                           store::Store& store, crypto::Keyring& keyring,
+                                           RandomSource& random, absl::string_view input,
+                                           InputFormat format,
                                            const IngestOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<Ingester> ingester,
                    Ingester::Create(stream, store, keyring, random, options));
-  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Create(ReaderLimits{}));
+  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader,
+                   RecordReader::Create(ReaderLimits{}));
   auto read = reader->ReadBuffer(
       input, format,
       [&](const transform::InputRecord& record) { return ingester->Add(record); },

@@ -85,7 +85,7 @@ struct IngestProgress {
   int64_t total_estimate = 0;  // line count of the input, 0 if unknown
   double records_per_second = 0;
   absl::Duration elapsed;
-  absl::Duration time_left;    // estimate; zero if unknown
+  absl::Duration time_left;  // estimate; zero if unknown
 };
 
 struct FileIngestOptions {
@@ -101,15 +101,17 @@ struct FileIngestOptions {
 // (bad records are counted and reported in it); an error means the input
 // as a whole could not be read (unreadable, empty, unknown format) or the
 // trust failed, and names the file but no record content.
-absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream, store::Store& store,
-                                         crypto::Keyring& keyring, RandomSource& random,
-                                         Clock& clock, const std::string& path,
+absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream,
+                                         store::Store& store, crypto::Keyring& keyring,
+                                         RandomSource& random, Clock& clock,
+                                         const std::string& path,
                                          const FileIngestOptions& options);
 
 // The same for an in-memory input (an HTTP request body).
-absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream, store::Store& store,
-                                           crypto::Keyring& keyring, RandomSource& random,
-                                           absl::string_view input, InputFormat format,
+absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream,
+                                           store::Store& store, crypto::Keyring& keyring,
+                                           RandomSource& random, absl::string_view input,
+                                           InputFormat format,
                                            const IngestOptions& options);
 
 // {"accepted":N,"rejected":M,"errors":[{"line":L,"message":"..."}...]}

@@ -36,9 +36,15 @@ class ConsentCache {
       if (e.purpose != purpose_ || e.time < latest) continue;
       latest = e.time;
       switch (e.state) {
-        case store::ConsentState::kGranted: state = SubjectConsent::kGranted; break;
-        case store::ConsentState::kWithdrawn: state = SubjectConsent::kWithdrawn; break;
-        case store::ConsentState::kObjected: state = SubjectConsent::kObjected; break;
+        case store::ConsentState::kGranted:
+          state = SubjectConsent::kGranted;
+          break;
+        case store::ConsentState::kWithdrawn:
+          state = SubjectConsent::kWithdrawn;
+          break;
+        case store::ConsentState::kObjected:
+          state = SubjectConsent::kObjected;
+          break;
       }
     }
     cache_.emplace(blind_index, state);
@@ -62,7 +68,8 @@ void Coarsen(const config::Field& field, const policy::Obligations& ob, json& va
   if (field.type != config::FieldType::kPoint || !ob.cell_level.has_value()) return;
   if (value.is_string()) {  // stored as a cell token
     auto cell = transform::CellFromToken(value.get<std::string>());
-    if (cell.ok()) value = transform::CellToken(transform::CoarsenCell(*cell, *ob.cell_level));
+    if (cell.ok())
+      value = transform::CellToken(transform::CoarsenCell(*cell, *ob.cell_level));
   } else if (value.is_object() && value.contains("lat") && value.contains("lon") &&
              value["lat"].is_number() && value["lon"].is_number()) {
     const transform::GeoPoint p{value["lat"].get<double>(), value["lon"].get<double>()};
@@ -96,61 +103,65 @@ absl::StatusOr<RecordsReadResult> ReadRecords(
   ConsentCache consent(trust.store(), request.purpose);
   absl::flat_hash_map<int64_t, std::unique_ptr<crypto::Aead>> data_keys;
   int64_t seen = 0;
-  const absl::Status scan = trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
-    if (options.limit > 0 && seen == options.limit) {
-      result.more = true;
-      return absl::CancelledError("page full");
-    }
-    ++seen;
-    result.last_id = r.id;
-    if (stream->personal() && (ob.consent_required || ob.exclude_objectors)) {
-      // A record no longer linked to its subject cannot show consent.
-      SubjectConsent state = SubjectConsent::kNone;
-      if (!r.blind_index.empty()) {
-        ASSIGN_OR_RETURN(state, consent.Get(r.blind_index));
-      }
-      if ((ob.consent_required && state != SubjectConsent::kGranted) ||
-          (ob.exclude_objectors && state == SubjectConsent::kObjected)) {
-        ++result.withheld;
-        return absl::OkStatus();
-      }
-    }
-    std::string plaintext;
-    if (r.key_id == 0) {
-      plaintext = r.payload;
-    } else {
-      auto it = data_keys.find(r.key_id);
-      if (it == data_keys.end()) {
-        auto key = trust.keyring().GetById(r.key_id);
-        if (absl::IsNotFound(key.status())) {
-          // The subject's key was destroyed (erasure): the record is gone.
-          return absl::OkStatus();
+  const absl::Status scan =
+      trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
+        if (options.limit > 0 && seen == options.limit) {
+          result.more = true;
+          return absl::CancelledError("page full");
         }
-        if (!key.ok()) return key.status();
-        ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead, crypto::Aead::Create(key->key));
-        it = data_keys.emplace(r.key_id, std::move(aead)).first;
-      }
-      ASSIGN_OR_RETURN(plaintext,
-                       it->second->Open(r.payload, transform::PayloadAssociatedData(stream->id, r.id)));
-    }
-    json stored = json::parse(plaintext, nullptr, /*allow_exceptions=*/false);
-    if (!stored.is_object()) {
-      return absl::DataLossError(absl::StrCat("record ", r.id, " has a corrupt payload"));
-    }
-    json row = json::object();
-    row["id"] = r.id;
-    for (const std::string& name : ob.fields) {
-      auto it = stored.find(name);
-      if (it == stored.end()) continue;
-      const config::Field* field = stream->FindField(name);
-      if (field == nullptr) continue;
-      json value = *it;
-      Coarsen(*field, ob, value);
-      row[name] = std::move(value);
-    }
-    ++result.rows;
-    return emit(row.dump());
-  });
+        ++seen;
+        result.last_id = r.id;
+        if (stream->personal() && (ob.consent_required || ob.exclude_objectors)) {
+          // A record no longer linked to its subject cannot show consent.
+          SubjectConsent state = SubjectConsent::kNone;
+          if (!r.blind_index.empty()) {
+            ASSIGN_OR_RETURN(state, consent.Get(r.blind_index));
+          }
+          if ((ob.consent_required && state != SubjectConsent::kGranted) ||
+              (ob.exclude_objectors && state == SubjectConsent::kObjected)) {
+            ++result.withheld;
+            return absl::OkStatus();
+          }
+        }
+        std::string plaintext;
+        if (r.key_id == 0) {
+          plaintext = r.payload;
+        } else {
+          auto it = data_keys.find(r.key_id);
+          if (it == data_keys.end()) {
+            auto key = trust.keyring().GetById(r.key_id);
+            if (absl::IsNotFound(key.status())) {
+              // The subject's key was destroyed (erasure): the record is gone.
+              return absl::OkStatus();
+            }
+            if (!key.ok()) return key.status();
+            ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead,
+                             crypto::Aead::Create(key->key));
+            it = data_keys.emplace(r.key_id, std::move(aead)).first;
+          }
+          ASSIGN_OR_RETURN(plaintext,
+                           it->second->Open(r.payload, transform::PayloadAssociatedData(
+                                                           stream->id, r.id)));
+        }
+        json stored = json::parse(plaintext, nullptr, /*allow_exceptions=*/false);
+        if (!stored.is_object()) {
+          return absl::DataLossError(
+              absl::StrCat("record ", r.id, " has a corrupt payload"));
+        }
+        json row = json::object();
+        row["id"] = r.id;
+        for (const std::string& name : ob.fields) {
+          auto it = stored.find(name);
+          if (it == stored.end()) continue;
+          const config::Field* field = stream->FindField(name);
+          if (field == nullptr) continue;
+          json value = *it;
+          Coarsen(*field, ob, value);
+          row[name] = std::move(value);
+        }
+        ++result.rows;
+        return emit(row.dump());
+      });
   if (!scan.ok() && !(result.more && absl::IsCancelled(scan))) return scan;
   return result;
 }

@@ -25,10 +25,10 @@ struct RecordsReadOptions {
 
 struct RecordsReadResult {
   policy::Decision decision;
-  int64_t rows = 0;         // rows released
-  int64_t withheld = 0;     // rows left out for consent or objection
-  int64_t last_id = 0;      // cursor for the next page
-  bool more = false;        // the limit stopped the scan early
+  int64_t rows = 0;      // rows released
+  int64_t withheld = 0;  // rows left out for consent or objection
+  int64_t last_id = 0;   // cursor for the next page
+  bool more = false;     // the limit stopped the scan early
 };
 
 // Decides `request` (its level must be kRecords) and, when permitted, calls

@@ -25,48 +25,51 @@ absl::Status EnsurePrivateDirectory(const std::string& dir) {
         absl::StrCat("cannot create data directory '", dir, "': ", ec.message()));
   }
   if (::chmod(dir.c_str(), 0700) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot restrict data directory '", dir, "': ", std::strerror(errno)));
+    return absl::FailedPreconditionError(absl::StrCat("cannot restrict data directory '",
+                                                      dir, "': ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status Trust::Initialize(const config::CityConfig& config, const std::string& data_dir,
-                               Clock& clock, RandomSource& random) {
+absl::Status Trust::Initialize(const config::CityConfig& config,
+                               const std::string& data_dir, Clock& clock,
+                               RandomSource& random) {
   const std::string key_path = MasterKeyPath(data_dir);
   if (std::filesystem::exists(key_path)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("'", data_dir, "' is already initialised (it holds ", kMasterKeyFile, ")"));
+    return absl::AlreadyExistsError(absl::StrCat(
+        "'", data_dir, "' is already initialised (it holds ", kMasterKeyFile, ")"));
   }
   RETURN_IF_ERROR(EnsurePrivateDirectory(data_dir));
   RETURN_IF_ERROR(crypto::CreateMasterKeyFile(key_path, random));
   ASSIGN_OR_RETURN(std::unique_ptr<Trust> trust, Open(config, data_dir, clock, random));
   // The trust-wide keys exist from the start, so concurrent first uses
   // cannot race to create them.
-  for (crypto::KeyKind kind : {crypto::KeyKind::kIndex, crypto::KeyKind::kClaim,
-                               crypto::KeyKind::kLogSigning}) {
+  for (crypto::KeyKind kind :
+       {crypto::KeyKind::kIndex, crypto::KeyKind::kClaim, crypto::KeyKind::kLogSigning}) {
     RETURN_IF_ERROR(trust->keyring().GetOrCreate(crypto::KeyName{.kind = kind}).status());
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Trust>> Trust::Open(config::CityConfig config,
-                                                   const std::string& data_dir, Clock& clock,
-                                                   RandomSource& random) {
+                                                   const std::string& data_dir,
+                                                   Clock& clock, RandomSource& random) {
   const std::string key_path = MasterKeyPath(data_dir);
-  if (std::getenv("PRIVACITY_MASTER_KEY") == nullptr && !std::filesystem::exists(key_path)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", data_dir, "' is not initialised: run `privacity init --config ",
-        config.source_path.empty() ? "city.yaml" : config.source_path, " --data-dir ", data_dir,
-        "`"));
+  if (std::getenv("PRIVACITY_MASTER_KEY") == nullptr &&
+      !std::filesystem::exists(key_path)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", data_dir, "' is not initialised: run `privacity init --config ",
+                     config.source_path.empty() ? "city.yaml" : config.source_path,
+                     " --data-dir ", data_dir, "`"));
   }
   ASSIGN_OR_RETURN(crypto::SecretBytes master_key, crypto::LoadMasterKey(key_path));
   std::unique_ptr<Trust> trust(new Trust(std::move(config), data_dir, clock, random));
   ASSIGN_OR_RETURN(trust->store_, store::OpenStore(trust->config_.store, data_dir));
-  ASSIGN_OR_RETURN(trust->keyring_,
-                   crypto::Keyring::Create(master_key, trust->store_->keys(), random, clock));
+  ASSIGN_OR_RETURN(
+      trust->keyring_,
+      crypto::Keyring::Create(master_key, trust->store_->keys(), random, clock));
   return trust;
 }
 

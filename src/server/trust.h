@@ -47,8 +47,12 @@ class Trust {
   const std::string& data_dir() const { return data_dir_; }
 
  private:
-  Trust(config::CityConfig config, std::string data_dir, Clock& clock, RandomSource& random)
-      : config_(std::move(config)), data_dir_(std::move(data_dir)), clock_(clock), random_(random) {}
+  Trust(config::CityConfig config, std::string data_dir, Clock& clock,
+        RandomSource& random)
+      : config_(std::move(config)),
+        data_dir_(std::move(data_dir)),
+        clock_(clock),
+        random_(random) {}
 
   config::CityConfig config_;
   std::string data_dir_;

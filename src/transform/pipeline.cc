@@ -29,8 +29,8 @@ bool HasPseudonymize(const config::Field& field) {
 absl::StatusOr<std::string> IdentifierText(const config::Field& field, const Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   if (const auto* i = std::get_if<int64_t>(&v)) return absl::StrCat(*i);
-  return absl::InvalidArgumentError(
-      absl::StrCat("field '", field.name, "': cannot be pseudonymized (not a string or integer)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "field '", field.name, "': cannot be pseudonymized (not a string or integer)"));
 }
 
 }  // namespace
@@ -49,7 +49,8 @@ absl::StatusOr<std::unique_ptr<SubjectIndexer>> SubjectIndexer::Create(
     crypto::Keyring& keyring) {
   ASSIGN_OR_RETURN(crypto::UnwrappedKey key,
                    keyring.GetOrCreate(crypto::KeyName{.kind = crypto::KeyKind::kIndex}));
-  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256> mac, crypto::HmacSha256::Create(key.key));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256> mac,
+                   crypto::HmacSha256::Create(key.key));
   return std::unique_ptr<SubjectIndexer>(new SubjectIndexer(std::move(mac)));
 }
 
@@ -58,9 +59,11 @@ std::string SubjectIndexer::BlindIndex(std::string_view raw_identifier) const {
 }
 
 std::string PayloadAssociatedData(std::string_view stream, int64_t record_id) {
-  std::string ad = absl::StrCat("privacity-record-v1\n", absl::string_view(stream.data(), stream.size()), "\n");
+  std::string ad = absl::StrCat("privacity-record-v1\n",
+                                absl::string_view(stream.data(), stream.size()), "\n");
   char id[8];
-  for (int i = 0; i < 8; ++i) id[i] = static_cast<char>(static_cast<uint64_t>(record_id) >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    id[i] = static_cast<char>(static_cast<uint64_t>(record_id) >> (56 - 8 * i));
   ad.append(id, 8);
   return ad;
 }
@@ -71,13 +74,27 @@ void AppendJsonString(std::string_view s, std::string& out) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default:
         if (u < 0x20) {
           out.append("\\u00");
@@ -130,12 +147,14 @@ void AppendJsonValue(const Value& value, std::string& out) {
 }
 
 StreamPipeline::StreamPipeline(const config::Stream& stream, crypto::Keyring& keyring,
-                               RandomSource& random, std::unique_ptr<SubjectIndexer> indexer)
+                               RandomSource& random,
+                               std::unique_ptr<SubjectIndexer> indexer)
     : stream_(stream), keyring_(keyring), random_(random), indexer_(std::move(indexer)) {}
 
 absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
     const config::Stream& stream, crypto::Keyring& keyring, RandomSource& random) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SubjectIndexer> indexer, SubjectIndexer::Create(keyring));
+  ASSIGN_OR_RETURN(std::unique_ptr<SubjectIndexer> indexer,
+                   SubjectIndexer::Create(keyring));
   std::unique_ptr<StreamPipeline> p(
       new StreamPipeline(stream, keyring, random, std::move(indexer)));
   for (const config::Field& field : stream.fields) {
@@ -152,7 +171,8 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
     return absl::FailedPreconditionError(
         absl::StrCat("stream '", stream.id, "' has no stored time field"));
   }
-  if (stream.personal() && (p->subject_index_ < 0 || !p->plan_[p->subject_index_].pseudonymize)) {
+  if (stream.personal() &&
+      (p->subject_index_ < 0 || !p->plan_[p->subject_index_].pseudonymize)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "stream '", stream.id, "': the subject field must be stored pseudonymized"));
   }
@@ -163,11 +183,12 @@ absl::StatusOr<const crypto::HmacSha256*> StreamPipeline::PseudonymKey(int64_t e
   auto it = pseudonym_keys_.find(epoch);
   if (it != pseudonym_keys_.end()) return it->second.get();
   if (pseudonym_keys_.size() >= kMaxCachedKeys) pseudonym_keys_.clear();
-  ASSIGN_OR_RETURN(crypto::UnwrappedKey key,
-                   keyring_.GetOrCreate(crypto::KeyName{.kind = crypto::KeyKind::kPseudonym,
-                                                        .scope = stream_.id,
-                                                        .epoch = epoch}));
-  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256> mac, crypto::HmacSha256::Create(key.key));
+  ASSIGN_OR_RETURN(
+      crypto::UnwrappedKey key,
+      keyring_.GetOrCreate(crypto::KeyName{
+          .kind = crypto::KeyKind::kPseudonym, .scope = stream_.id, .epoch = epoch}));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256> mac,
+                   crypto::HmacSha256::Create(key.key));
   const crypto::HmacSha256* raw = mac.get();
   pseudonym_keys_.emplace(epoch, std::move(mac));
   return raw;
@@ -180,18 +201,19 @@ absl::StatusOr<const StreamPipeline::DataKey*> StreamPipeline::SubjectKey(
   auto it = data_keys_.find(cache_key);
   if (it != data_keys_.end()) return &it->second;
   if (data_keys_.size() >= kMaxCachedKeys) data_keys_.clear();
-  ASSIGN_OR_RETURN(crypto::UnwrappedKey key,
-                   keyring_.GetOrCreate(crypto::KeyName{.kind = crypto::KeyKind::kSubjectDek,
-                                                        .scope = stream_.id,
-                                                        .epoch = epoch,
-                                                        .subject = blind_index}));
+  ASSIGN_OR_RETURN(crypto::UnwrappedKey key, keyring_.GetOrCreate(crypto::KeyName{
+                                                 .kind = crypto::KeyKind::kSubjectDek,
+                                                 .scope = stream_.id,
+                                                 .epoch = epoch,
+                                                 .subject = blind_index}));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead, crypto::Aead::Create(key.key));
   auto [pos, inserted] =
       data_keys_.emplace(std::move(cache_key), DataKey{key.id, std::move(aead)});
   return &pos->second;
 }
 
-absl::StatusOr<SealedRecord> StreamPipeline::Process(const InputRecord& input, int64_t id) {
+absl::StatusOr<SealedRecord> StreamPipeline::Process(const InputRecord& input,
+                                                     int64_t id) {
   SealedRecord out;
   out.id = id;
 
@@ -235,7 +257,8 @@ absl::StatusOr<SealedRecord> StreamPipeline::Process(const InputRecord& input, i
         }
         ASSIGN_OR_RETURN(const crypto::HmacSha256* key, PseudonymKey(out.epoch));
         const std::string mac = key->Mac(normalized);
-        value = absl::StrCat("ps_", Base32Encode(absl::string_view(mac).substr(0, kPseudonymBytes)));
+        value = absl::StrCat(
+            "ps_", Base32Encode(absl::string_view(mac).substr(0, kPseudonymBytes)));
       }
     } else {
       ASSIGN_OR_RETURN(value, plan.transformer->Apply(std::move(value)));

@@ -50,7 +50,8 @@ class SubjectIndexer {
   std::string BlindIndex(std::string_view raw_identifier) const;
 
  private:
-  explicit SubjectIndexer(std::unique_ptr<crypto::HmacSha256> mac) : mac_(std::move(mac)) {}
+  explicit SubjectIndexer(std::unique_ptr<crypto::HmacSha256> mac)
+      : mac_(std::move(mac)) {}
   std::unique_ptr<crypto::HmacSha256> mac_;
 };
 
@@ -85,7 +86,8 @@ class StreamPipeline {
   StreamPipeline(const config::Stream& stream, crypto::Keyring& keyring,
                  RandomSource& random, std::unique_ptr<SubjectIndexer> indexer);
   absl::StatusOr<const crypto::HmacSha256*> PseudonymKey(int64_t epoch);
-  absl::StatusOr<const DataKey*> SubjectKey(const std::string& blind_index, int64_t epoch);
+  absl::StatusOr<const DataKey*> SubjectKey(const std::string& blind_index,
+                                            int64_t epoch);
 
   const config::Stream& stream_;
   crypto::Keyring& keyring_;

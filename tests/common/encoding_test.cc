@@ -22,7 +22,9 @@ TEST(Base32, Rfc4648Vectors) {
 
 TEST(Utf8, AcceptsValidRejectsInvalid) {
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
-  EXPECT_TRUE(IsValidUtf8("Stra\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x9a\xb2"));
+  EXPECT_TRUE(
+      IsValidUtf8("Stra\xc3\x9f"
+                  "e \xe2\x82\xac \xf0\x9f\x9a\xb2"));
   EXPECT_FALSE(IsValidUtf8("\xff"));
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate

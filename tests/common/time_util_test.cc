@@ -23,8 +23,9 @@ TEST(ParseTimestamp, KeepsFractionalSeconds) {
 }
 
 TEST(ParseTimestamp, RejectsMalformed) {
-  for (const char* bad : {"", "2013", "2013-13-01", "2013-02-30", "2013-01-01T25:00:00Z",
-                          "2013-01-01T00:00:00Zjunk", "01-Jan-2014", "2013-01-01T00:00:00.Z"}) {
+  for (const char* bad :
+       {"", "2013", "2013-13-01", "2013-02-30", "2013-01-01T25:00:00Z",
+        "2013-01-01T00:00:00Zjunk", "01-Jan-2014", "2013-01-01T00:00:00.Z"}) {
     EXPECT_FALSE(ParseTimestamp(bad).ok()) << bad;
   }
 }
@@ -38,7 +39,8 @@ TEST(ParseDurationSpec, UnitsAndErrors) {
     auto d = ParseDurationSpec(bad);
     EXPECT_FALSE(d.ok()) << bad;
   }
-  EXPECT_NE(ParseDurationSpec("5x").status().message().find("unknown unit"), std::string::npos);
+  EXPECT_NE(ParseDurationSpec("5x").status().message().find("unknown unit"),
+            std::string::npos);
 }
 
 TEST(FormatDurationSpec, RoundTrips) {
@@ -50,7 +52,8 @@ TEST(FormatDurationSpec, RoundTrips) {
 TEST(EpochNumber, FloorsIncludingBeforeUnixEpoch) {
   EXPECT_EQ(EpochNumber(absl::FromUnixSeconds(86400 * 3 + 5), absl::Hours(24)), 3);
   EXPECT_EQ(EpochNumber(absl::FromUnixSeconds(-1), absl::Hours(24)), -1);
-  EXPECT_EQ(FloorTime(absl::FromUnixSeconds(3599), absl::Hours(1)), absl::FromUnixSeconds(0));
+  EXPECT_EQ(FloorTime(absl::FromUnixSeconds(3599), absl::Hours(1)),
+            absl::FromUnixSeconds(0));
 }
 
 }  // namespace

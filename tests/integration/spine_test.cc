@@ -39,11 +39,14 @@ std::string ReadAll(const fs::path& p) {
 // Occurrences of `needle` not embedded in a longer number or token.
 int CountStandalone(const std::string& haystack, const std::string& needle) {
   int n = 0;
-  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.'; };
+  auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.';
+  };
   for (size_t pos = haystack.find(needle); pos != std::string::npos;
        pos = haystack.find(needle, pos + 1)) {
     const bool left = pos > 0 && is_word(haystack[pos - 1]);
-    const bool right = pos + needle.size() < haystack.size() && is_word(haystack[pos + needle.size()]);
+    const bool right =
+        pos + needle.size() < haystack.size() && is_word(haystack[pos + needle.size()]);
     if (!left && !right) ++n;
   }
   return n;
@@ -68,26 +71,35 @@ class SpineTest : public ::testing::Test {
   }
 
   ingest::IngestSummary Ingest(const std::string& stream, const std::string& path) {
-    auto summary =
-        ingest::IngestFile(*trust_->config().FindStream(stream), trust_->store(),
-                           trust_->keyring(), random_, clock_, path, ingest::FileIngestOptions{});
+    auto summary = ingest::IngestFile(*trust_->config().FindStream(stream),
+                                      trust_->store(), trust_->keyring(), random_, clock_,
+                                      path, ingest::FileIngestOptions{});
     EXPECT_TRUE(summary.ok()) << summary.status();
     return summary.ok() ? *summary : ingest::IngestSummary{};
   }
 
   void LoadDemo() {
-    EXPECT_EQ(Ingest("energy.meter_readings", (kDemo / "data/energy.meter_readings.csv").string()).accepted, 3360);
-    EXPECT_EQ(Ingest("mobility.trips", (kDemo / "data/mobility.trips.csv").string()).accepted, 1500);
-    EXPECT_EQ(Ingest("footfall.counts", (kDemo / "data/footfall.counts.ndjson").string()).accepted, 5376);
-    EXPECT_EQ(Ingest("traffic.anpr", (kDemo / "data/traffic.anpr.ndjson").string()).accepted, 2000);
+    EXPECT_EQ(Ingest("energy.meter_readings",
+                     (kDemo / "data/energy.meter_readings.csv").string())
+                  .accepted,
+              3360);
+    EXPECT_EQ(
+        Ingest("mobility.trips", (kDemo / "data/mobility.trips.csv").string()).accepted,
+        1500);
+    EXPECT_EQ(Ingest("footfall.counts", (kDemo / "data/footfall.counts.ndjson").string())
+                  .accepted,
+              5376);
+    EXPECT_EQ(
+        Ingest("traffic.anpr", (kDemo / "data/traffic.anpr.ndjson").string()).accepted,
+        2000);
   }
 
   struct Read {
     server::RecordsReadResult result;
     std::vector<nlohmann::json> rows;
   };
-  Read ReadAs(const std::string& party, const std::string& purpose, const std::string& stream,
-              std::vector<std::string> fields = {}) {
+  Read ReadAs(const std::string& party, const std::string& purpose,
+              const std::string& stream, std::vector<std::string> fields = {}) {
     policy::AccessRequest request{.party = party,
                                   .purpose = purpose,
                                   .stream = stream,
@@ -196,27 +208,62 @@ TEST_F(SpineTest, EachDenialIsReportedWithItsReason) {
     policy::DenyReason reason;
   };
   const std::vector<Case> cases = {
-      {"nobody", "traffic-management", "traffic.anpr", {}, policy::DenyReason::kUnknownParty},
-      {"transport-dept", "traffic-management", "no.such", {}, policy::DenyReason::kUnknownStream},
-      {"energy-utility", "marketing", "energy.meter_readings", {}, policy::DenyReason::kPurposeProhibited},
-      {"transport-dept", "research", "traffic.anpr", {}, policy::DenyReason::kPurposeNotServedByStream},
-      {"uni-research", "traffic-management", "traffic.anpr", {}, policy::DenyReason::kNoAgreement},
-      {"energy-utility", "billing", "energy.meter_readings", {}, policy::DenyReason::kPurposeNotGranted},
-      {"uni-research", "research", "energy.meter_readings", {}, policy::DenyReason::kLevelNotGranted},
-      {"transport-dept", "traffic-management", "traffic.anpr", {"note"}, policy::DenyReason::kFieldNotGranted},
+      {"nobody",
+       "traffic-management",
+       "traffic.anpr",
+       {},
+       policy::DenyReason::kUnknownParty},
+      {"transport-dept",
+       "traffic-management",
+       "no.such",
+       {},
+       policy::DenyReason::kUnknownStream},
+      {"energy-utility",
+       "marketing",
+       "energy.meter_readings",
+       {},
+       policy::DenyReason::kPurposeProhibited},
+      {"transport-dept",
+       "research",
+       "traffic.anpr",
+       {},
+       policy::DenyReason::kPurposeNotServedByStream},
+      {"uni-research",
+       "traffic-management",
+       "traffic.anpr",
+       {},
+       policy::DenyReason::kNoAgreement},
+      {"energy-utility",
+       "billing",
+       "energy.meter_readings",
+       {},
+       policy::DenyReason::kPurposeNotGranted},
+      {"uni-research",
+       "research",
+       "energy.meter_readings",
+       {},
+       policy::DenyReason::kLevelNotGranted},
+      {"transport-dept",
+       "traffic-management",
+       "traffic.anpr",
+       {"note"},
+       policy::DenyReason::kFieldNotGranted},
   };
   for (const Case& c : cases) {
     Read r = ReadAs(c.party, c.purpose, c.stream, c.fields);
     EXPECT_FALSE(r.result.decision.permitted()) << c.party << " " << c.purpose;
     EXPECT_EQ(r.result.decision.reason, c.reason)
-        << c.party << " " << c.purpose << ": " << policy::ReasonCode(r.result.decision.reason);
+        << c.party << " " << c.purpose << ": "
+        << policy::ReasonCode(r.result.decision.reason);
     EXPECT_TRUE(r.rows.empty());
   }
   clock_.Set(*ParseTimestamp("2031-01-01T00:00:00Z"));
-  EXPECT_EQ(ReadAs("transport-dept", "traffic-management", "traffic.anpr").result.decision.reason,
+  EXPECT_EQ(ReadAs("transport-dept", "traffic-management", "traffic.anpr")
+                .result.decision.reason,
             policy::DenyReason::kAgreementExpired);
   clock_.Set(*ParseTimestamp("2019-06-01T00:00:00Z"));
-  EXPECT_EQ(ReadAs("transport-dept", "traffic-management", "traffic.anpr").result.decision.reason,
+  EXPECT_EQ(ReadAs("transport-dept", "traffic-management", "traffic.anpr")
+                .result.decision.reason,
             policy::DenyReason::kAgreementNotYetValid);
 }
 
@@ -243,14 +290,19 @@ TEST_F(SpineTest, BadFilesKeepGoodRecordsAndNameTheProblem) {
   const std::string good2 =
       R"({"plate":"XY-987-Z","camera_id":"cam2","time":"2024-03-04T07:00:00Z","location":{"lat":52.3,"lon":4.9},"lane":2,"heading":180})";
   std::string content = good1 + "\n";
-  content += "{\"plate\":\"AB-1\xff\xfe\",\"camera_id\":\"c\",\"time\":\"2024-03-04T06:00:00Z\"}\n";  // line 2: invalid UTF-8
-  content += R"({"plate":"AB-123-C","camera_id":"cam1","time":"2024-03-04T06:00:00Z","lane":"two"})" "\n";  // 3: wrong type
-  content += R"({"camera_id":"cam1","time":"2024-03-04T06:00:00Z"})" "\n";  // 4: no subject
+  content +=
+      "{\"plate\":\"AB-1\xff\xfe\",\"camera_id\":\"c\",\"time\":\"2024-03-04T06:00:00Z\"}"
+      "\n";  // line 2: invalid UTF-8
+  content +=
+      R"({"plate":"AB-123-C","camera_id":"cam1","time":"2024-03-04T06:00:00Z","lane":"two"})"
+      "\n";  // 3: wrong type
+  content += R"({"camera_id":"cam1","time":"2024-03-04T06:00:00Z"})"
+             "\n";                                                    // 4: no subject
   content += "{\"plate\":\"" + std::string(10 << 20, 'A') + "\"}\n";  // 5: 10 MB line
   content += good2 + "\n";
-  auto summary = ingest::IngestFile(*trust_->config().FindStream("traffic.anpr"), trust_->store(),
-                                    trust_->keyring(), random_, clock_, Write("bad.ndjson", content),
-                                    ingest::FileIngestOptions{});
+  auto summary = ingest::IngestFile(
+      *trust_->config().FindStream("traffic.anpr"), trust_->store(), trust_->keyring(),
+      random_, clock_, Write("bad.ndjson", content), ingest::FileIngestOptions{});
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(summary->accepted, 2);
   EXPECT_EQ(summary->rejected, 4);
@@ -267,9 +319,9 @@ TEST_F(SpineTest, BadFilesKeepGoodRecordsAndNameTheProblem) {
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 2);
 
-  auto empty = ingest::IngestFile(*trust_->config().FindStream("traffic.anpr"), trust_->store(),
-                                  trust_->keyring(), random_, clock_, Write("empty.ndjson", ""),
-                                  ingest::FileIngestOptions{});
+  auto empty = ingest::IngestFile(*trust_->config().FindStream("traffic.anpr"),
+                                  trust_->store(), trust_->keyring(), random_, clock_,
+                                  Write("empty.ndjson", ""), ingest::FileIngestOptions{});
   EXPECT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("empty"), std::string::npos) << empty.status();
 
@@ -281,9 +333,10 @@ TEST_F(SpineTest, BadFilesKeepGoodRecordsAndNameTheProblem) {
       "MAC000100,2013-01-01 01:00:00\n"
       ",2013-01-01 01:30:00,0.1\n"
       "MAC000100,2013-01-01 02:00:00,0.25\n";
-  auto csv_summary = ingest::IngestFile(*trust_->config().FindStream("energy.meter_readings"),
-                                        trust_->store(), trust_->keyring(), random_, clock_,
-                                        Write("bad.csv", csv), ingest::FileIngestOptions{});
+  auto csv_summary =
+      ingest::IngestFile(*trust_->config().FindStream("energy.meter_readings"),
+                         trust_->store(), trust_->keyring(), random_, clock_,
+                         Write("bad.csv", csv), ingest::FileIngestOptions{});
   ASSERT_TRUE(csv_summary.ok()) << csv_summary.status();
   EXPECT_EQ(csv_summary->accepted, 2);
   ASSERT_EQ(csv_summary->errors.size(), 3u);
@@ -302,8 +355,10 @@ TEST_F(SpineTest, ReopenedTrustReadsWhatWasStored) {
   auto trust = server::Trust::Open(*config, dir_, clock_, random_);
   ASSERT_TRUE(trust.ok()) << trust.status();
   trust_ = std::move(*trust);
-  EXPECT_EQ(ReadAs("transport-dept", "traffic-management", "traffic.anpr").rows.size(), 2000u);
-  EXPECT_TRUE(absl::IsAlreadyExists(server::Trust::Initialize(*config, dir_, clock_, random_)));
+  EXPECT_EQ(ReadAs("transport-dept", "traffic-management", "traffic.anpr").rows.size(),
+            2000u);
+  EXPECT_TRUE(
+      absl::IsAlreadyExists(server::Trust::Initialize(*config, dir_, clock_, random_)));
 }
 
 TEST_F(SpineTest, RefusesAMasterKeyReadableByOthers) {
@@ -314,7 +369,8 @@ TEST_F(SpineTest, RefusesAMasterKeyReadableByOthers) {
   ASSERT_TRUE(config.ok());
   auto trust = server::Trust::Open(*config, dir_, clock_, random_);
   EXPECT_FALSE(trust.ok());
-  EXPECT_NE(trust.status().message().find("chmod 600"), std::string::npos) << trust.status();
+  EXPECT_NE(trust.status().message().find("chmod 600"), std::string::npos)
+      << trust.status();
 }
 
 }  // namespace

@@ -79,8 +79,10 @@ class PipelineTest : public ::testing::Test {
 
   SealedRecord Reading(StreamPipeline& p, std::string_view meter, std::string_view time,
                        int64_t id) {
-    auto r = p.Process(JsonRecord({{"meter", Str(meter)}, {"time", Str(time)},
-                                   {"kwh", Num(0.2345)}, {"account", Str("NL91ABNA0417164300")},
+    auto r = p.Process(JsonRecord({{"meter", Str(meter)},
+                                   {"time", Str(time)},
+                                   {"kwh", Num(0.2345)},
+                                   {"account", Str("NL91ABNA0417164300")},
                                    {"undeclared", Str("secret")}}),
                        id);
     EXPECT_TRUE(r.ok()) << r.status();
@@ -117,14 +119,16 @@ TEST_F(PipelineTest, SealedPayloadIsBoundToStreamAndRecordId) {
   auto key = keyring_->GetById(r.key_id);
   ASSERT_TRUE(key.ok());
   auto aead = crypto::Aead::Create(key->key);
-  EXPECT_FALSE((*aead)->Open(r.payload, PayloadAssociatedData("energy.readings", 8)).ok());
+  EXPECT_FALSE(
+      (*aead)->Open(r.payload, PayloadAssociatedData("energy.readings", 8)).ok());
   EXPECT_FALSE((*aead)->Open(r.payload, PayloadAssociatedData("other", 7)).ok());
 }
 
 TEST_F(PipelineTest, PseudonymsStableWithinEpochAndDifferentAcrossEpochs) {
   auto p = Pipeline("energy.readings");
   SealedRecord a = Reading(*p, "MAC000002", "2013-01-01T00:30:00Z", 1);
-  SealedRecord b = Reading(*p, "mac-000002", "2013-01-01T23:00:00Z", 2);  // same id, normalised
+  SealedRecord b =
+      Reading(*p, "mac-000002", "2013-01-01T23:00:00Z", 2);  // same id, normalised
   SealedRecord c = Reading(*p, "MAC000002", "2013-01-02T00:00:00Z", 3);  // next epoch
   SealedRecord d = Reading(*p, "MAC000003", "2013-01-01T00:30:00Z", 4);
   const std::string pa = Open(a, "energy.readings")["meter"];
@@ -164,7 +168,8 @@ TEST_F(PipelineTest, DestroyedEpochKeyMakesPseudonymsUnrecomputable) {
 
 TEST_F(PipelineTest, StreamWithoutSubjectIsStoredPlain) {
   auto p = Pipeline("footfall");
-  auto r = p->Process(JsonRecord({{"time", Str("2014-01-01T10:00:00Z")}, {"count", Int(12)}}), 5);
+  auto r = p->Process(
+      JsonRecord({{"time", Str("2014-01-01T10:00:00Z")}, {"count", Int(12)}}), 5);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->key_id, 0);
   EXPECT_TRUE(r->blind_index.empty());
@@ -178,16 +183,21 @@ TEST_F(PipelineTest, BadRecordsAreInvalidArgumentNamingTheFieldNotTheValue) {
     std::string field;
   };
   std::vector<Case> cases;
-  cases.push_back({JsonRecord({{"time", Str("2013-01-01T00:00:00Z")}, {"kwh", Num(1)}}), "meter"});
-  cases.push_back({JsonRecord({{"meter", Str("MAC9")}, {"time", Str("yesterday")}}), "time"});
-  cases.push_back({JsonRecord({{"meter", Str("MAC9")}, {"time", Str("2013-01-01T00:00:00Z")},
+  cases.push_back(
+      {JsonRecord({{"time", Str("2013-01-01T00:00:00Z")}, {"kwh", Num(1)}}), "meter"});
+  cases.push_back(
+      {JsonRecord({{"meter", Str("MAC9")}, {"time", Str("yesterday")}}), "time"});
+  cases.push_back({JsonRecord({{"meter", Str("MAC9")},
+                               {"time", Str("2013-01-01T00:00:00Z")},
                                {"kwh", Str("0.5")}}),
                    "kwh"});
-  cases.push_back({JsonRecord({{"meter", Str("MAC9")}, {"time", Str("2013-01-01T00:00:00Z")},
+  cases.push_back({JsonRecord({{"meter", Str("MAC9")},
+                               {"time", Str("2013-01-01T00:00:00Z")},
                                {"kwh", Num(99)}}),
                    "kwh"});
-  cases.push_back({JsonRecord({{"meter", Str(" - ")}, {"time", Str("2013-01-01T00:00:00Z")}}),
-                   "meter"});
+  cases.push_back(
+      {JsonRecord({{"meter", Str(" - ")}, {"time", Str("2013-01-01T00:00:00Z")}}),
+       "meter"});
   for (const Case& c : cases) {
     auto r = p->Process(c.record, 1);
     ASSERT_FALSE(r.ok()) << c.field;
