@@ -108,8 +108,8 @@ struct RecordReader::Impl {
                                    InputFormat format, RecordCallback on_record,
                                    ErrorCallback on_error);
 
-  // Feeds the buffer to `scanner` and each event to `handler` until the
-  // input ends. `pos` is where scanning starts in the buffer.
+  // Feeds the buffer, from its start, to `scanner` and each record to
+  // `handler` until the input ends, refilling and discarding as it goes.
   template <typename Scanner, typename Handler>
   absl::Status Drive(Scanner& scanner, Handler& handler);
 

@@ -72,8 +72,8 @@ const char* TypeName(simdjson::dom::element_type type) {
   return "an unknown value";
 }
 
-// Returns the index of a key that repeats an earlier one, or -1.
-// REQUIRES: `scratch` may be reordered.
+// Returns the index of a key that repeats an earlier one, or -1. Overwrites
+// `scratch`.
 int64_t FindDuplicate(const std::vector<std::string_view>& keys,
                       std::vector<std::string_view>& scratch) {
   const size_t n = keys.size();
