@@ -1,0 +1,88 @@
+#include "dp/accountant.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace privacity::dp {
+
+std::string_view ToString(Mechanism m) {
+  return m == Mechanism::kGaussian ? "gaussian" : "laplace";
+}
+
+double EpsilonFromRho(double rho, double delta) {
+  return rho + 2 * std::sqrt(rho * std::log(1 / delta));
+}
+
+absl::StatusOr<double> RhoFromEpsilonDelta(double epsilon, double delta) {
+  if (!std::isfinite(epsilon) || epsilon <= 0) {
+    return absl::InvalidArgumentError("epsilon must be positive");
+  }
+  if (!std::isfinite(delta) || delta <= 0 || delta >= 1) {
+    return absl::InvalidArgumentError("gaussian noise needs 0 < delta < 1");
+  }
+  const double l = std::log(1 / delta);
+  const double root = std::sqrt(l + epsilon) - std::sqrt(l);
+  // Shave a relative 1e-9 so floating rounding never lands above epsilon.
+  return root * root * (1 - 1e-9);
+}
+
+PrivacyLoss ComposeLosses(const std::vector<Release>& releases, double conversion_delta) {
+  PrivacyLoss total;
+  double rho = 0;
+  bool gaussian = false;
+  for (const Release& r : releases) {
+    if (r.mechanism == Mechanism::kGaussian) {
+      gaussian = true;
+      rho += r.rho;
+    } else {
+      total.epsilon += r.epsilon;
+    }
+    total.delta += r.delta;
+  }
+  if (gaussian) {
+    total.epsilon += EpsilonFromRho(rho, conversion_delta);
+    total.delta += conversion_delta;
+  }
+  return total;
+}
+
+int64_t BudgetPeriod(absl::Time now, absl::Duration period) {
+  if (period <= absl::ZeroDuration()) return 0;
+  return absl::IDivDuration(now - absl::UnixEpoch(), period, nullptr) -
+         (now < absl::UnixEpoch() ? 1 : 0);
+}
+
+absl::StatusOr<store::BudgetCharge> BudgetAccountant::Charge(const std::string& query_key,
+                                                             PrivacyLoss loss,
+                                                             const std::string& result) {
+  store::BudgetCharge charge;
+  charge.agreement = agreement_;
+  charge.period = period_;
+  charge.query_key = query_key;
+  charge.epsilon = loss.epsilon;
+  charge.delta = loss.delta;
+  charge.time = now_;
+  charge.result = result;
+  auto charged = store_.ChargeBudget(charge, store::BudgetSpent{cap_.epsilon, cap_.delta});
+  if (absl::IsResourceExhausted(charged.status())) {
+    auto left = Remaining();
+    if (!left.ok()) return charged.status();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "budget of agreement ", agreement_, " exhausted for this period: remaining epsilon ",
+        left->epsilon, ", delta ", left->delta, "; asked epsilon ", loss.epsilon, ", delta ",
+        loss.delta));
+  }
+  return charged;
+}
+
+absl::StatusOr<PrivacyLoss> BudgetAccountant::Remaining() {
+  ASSIGN_OR_RETURN(store::BudgetSpent spent, store_.SpentBudget(agreement_, period_));
+  return PrivacyLoss{std::max(0.0, cap_.epsilon - spent.epsilon),
+                     std::max(0.0, cap_.delta - spent.delta)};
+}
+
+}  // namespace privacity::dp
