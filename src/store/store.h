@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "crypto/key_store.h"
+#include "store/log_store.h"
 #include "store/rights_store.h"
 #include "store/token_store.h"
 
@@ -129,6 +130,9 @@ class Store {
 
   // --- Bearer tokens of the HTTP API (store/token_store.h) -----------------
   virtual TokenStore& tokens() = 0;
+
+  // --- Transparency log storage (store/log_store.h) -------------------------
+  virtual LogStore& log() = 0;
 
   // --- Consent -----------------------------------------------------------
   virtual absl::Status AppendConsentEvent(const ConsentEvent& event) = 0;

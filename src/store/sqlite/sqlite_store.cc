@@ -318,7 +318,8 @@ class SqliteStore final : public Store {
         pool_(std::move(pool)),
         keys_(*pool_),
         tokens_(NewSqliteTokenStore(*pool_)),
-        rights_(NewSqliteRightsStore(*pool_)) {}
+        rights_(NewSqliteRightsStore(*pool_)),
+        log_(NewSqliteLogStore(*pool_)) {}
 
   absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) override {
     if (n <= 0 || n > kMaxReserve) {
@@ -528,6 +529,7 @@ class SqliteStore final : public Store {
   crypto::KeyStore& keys() override { return keys_; }
   TokenStore& tokens() override { return *tokens_; }
   RightsStore& rights() override { return *rights_; }
+  LogStore& log() override { return *log_; }
 
   absl::Status AppendConsentEvent(const ConsentEvent& event) override {
     constexpr absl::string_view kOp = "append consent event";
@@ -770,6 +772,7 @@ class SqliteStore final : public Store {
   SqliteKeyStore keys_;
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<RightsStore> rights_;
+  std::unique_ptr<LogStore> log_;
   absl::Mutex id_mu_;
   // Ids [block_next_, block_end_) are reserved in the database for this
   // instance and not yet handed out.

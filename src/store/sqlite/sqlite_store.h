@@ -25,6 +25,10 @@ std::unique_ptr<RightsStore> NewSqliteRightsStore(ConnectionPool& pool);
 // The token table over `pool` (sqlite/tokens.cc). REQUIRES: `pool` outlives it.
 std::unique_ptr<TokenStore> NewSqliteTokenStore(ConnectionPool& pool);
 
+// The transparency log tables over `pool` (sqlite/log.cc).
+// REQUIRES: `pool` outlives it.
+std::unique_ptr<LogStore> NewSqliteLogStore(ConnectionPool& pool);
+
 }  // namespace privacity::store::sqlite_internal
 
 #endif  // PRIVACITY_STORE_SQLITE_SQLITE_STORE_H_
