@@ -1,0 +1,80 @@
+#include "rights/erasure.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace privacity::rights {
+
+absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring& keyring,
+                                            RequestsDesk& desk, Clock& clock,
+                                            const std::string& blind_index,
+                                            const ErasureOptions& options) {
+  if (blind_index.empty()) return absl::InvalidArgumentError("erasure: blind index is empty");
+  ASSIGN_OR_RETURN(store::RightsRequest request,
+                   desk.Open(store::RightsRequestKind::kErasure, blind_index));
+  ErasureReceipt receipt;
+  receipt.request_id = request.id;
+
+  // Counts per stream, before the rows go.
+  ASSIGN_OR_RETURN(std::vector<store::StoredRecord> records,
+                   store.FindRecordsBySubject(blind_index));
+  std::map<std::string, int64_t> per_stream;
+  for (const store::StoredRecord& r : records) ++per_stream[r.stream];
+  records.clear();
+
+  ASSIGN_OR_RETURN(std::vector<int64_t> key_ids, store.rights().ListSubjectKeyIds(blind_index));
+  for (int64_t id : key_ids) {
+    const absl::Status destroyed = keyring.Destroy(id);
+    if (destroyed.ok()) {
+      ++receipt.keys_destroyed;
+    } else if (!absl::IsNotFound(destroyed)) {  // NotFound: a racing erasure took it
+      return destroyed;
+    }
+  }
+
+  ASSIGN_OR_RETURN(receipt.records_erased, store.DeleteRecordsBySubject(blind_index));
+  ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history, store.ConsentHistory(blind_index));
+  receipt.consent_events_erased = static_cast<int64_t>(history.size());
+  RETURN_IF_ERROR(store.DeleteConsentHistory(blind_index));
+
+  for (const auto& [stream, count] : per_stream) {
+    receipt.streams.push_back(StreamErasure{stream, count});
+  }
+  RETURN_IF_ERROR(store.rights().UnlinkSubject(blind_index).status());
+  receipt.time = clock.Now();
+  RETURN_IF_ERROR(desk.Complete(
+      request.id, absl::StrCat(receipt.records_erased, " records, ", receipt.keys_destroyed,
+                               " keys")));
+
+  for (int attempt = 0; attempt < options.compact_attempts; ++attempt) {
+    const absl::Status compacted = store.Compact();
+    if (compacted.ok()) {
+      receipt.compacted = true;
+      break;
+    }
+    if (!absl::IsUnavailable(compacted)) return compacted;
+  }
+  return receipt;
+}
+
+std::string ErasureReceiptJson(const ErasureReceipt& receipt) {
+  nlohmann::ordered_json j;
+  j["kind"] = "erasure";
+  j["request_id"] = receipt.request_id;
+  j["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", receipt.time, absl::UTCTimeZone());
+  nlohmann::ordered_json streams = nlohmann::ordered_json::array();
+  for (const StreamErasure& s : receipt.streams) {
+    streams.push_back({{"stream", s.stream}, {"records", s.records}});
+  }
+  j["streams"] = std::move(streams);
+  j["records_erased"] = receipt.records_erased;
+  j["keys_destroyed"] = receipt.keys_destroyed;
+  j["consent_events_erased"] = receipt.consent_events_erased;
+  j["compacted"] = receipt.compacted;
+  return j.dump();
+}
+
+}  // namespace privacity::rights

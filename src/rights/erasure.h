@@ -1,0 +1,66 @@
+// Erasure by crypto-shredding. In order, each step atomic and safe to
+// repeat (a failed erasure is retried by running it again):
+//   1. open an erasure request on the desk;
+//   2. destroy every subject data key named by the blind index (all
+//      streams and epochs, including keys of records already unlinked):
+//      from here the payloads are unreadable, even with the master key;
+//   3. delete the subject's records and consent history;
+//   4. clear the blind index from all of the subject's requests, and
+//      complete the erasure request with counts only;
+//   5. Store::Compact(): checkpoint and truncate the WAL so the freed pages
+//      (zeroed by secure_delete) leave no old bytes behind. Compact is
+//      retried `compact_attempts` times when another reader holds the WAL
+//      (Unavailable); if it still cannot run, the receipt says
+//      `compacted: false` and the physical delete finishes at the next
+//      Compact (the retention sweeper runs one each sweep). The data is
+//      unreadable either way (step 2).
+// The receipt carries no personal data, so it can be shown, logged and
+// later appended to the transparency log.
+#ifndef PRIVACITY_RIGHTS_ERASURE_H_
+#define PRIVACITY_RIGHTS_ERASURE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "crypto/keyring.h"
+#include "rights/requests.h"
+#include "store/store.h"
+
+namespace privacity::rights {
+
+struct StreamErasure {
+  std::string stream;
+  int64_t records = 0;
+};
+
+struct ErasureReceipt {
+  std::string request_id;
+  absl::Time time;                     // when the erasure completed
+  std::vector<StreamErasure> streams;  // sorted by stream id
+  int64_t records_erased = 0;
+  int64_t keys_destroyed = 0;
+  int64_t consent_events_erased = 0;
+  bool compacted = false;  // false: physical delete left to the next Compact
+};
+
+struct ErasureOptions {
+  int compact_attempts = 3;
+};
+
+// REQUIRES: the references outlive the call.
+absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring& keyring,
+                                            RequestsDesk& desk, Clock& clock,
+                                            const std::string& blind_index,
+                                            const ErasureOptions& options = {});
+
+// {"kind":"erasure","request_id":...,"time":"<RFC 3339>","streams":[{"stream":..,
+//  "records":N}],"records_erased":N,"keys_destroyed":N,
+//  "consent_events_erased":N,"compacted":bool}
+std::string ErasureReceiptJson(const ErasureReceipt& receipt);
+
+}  // namespace privacity::rights
+
+#endif  // PRIVACITY_RIGHTS_ERASURE_H_
