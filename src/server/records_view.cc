@@ -79,16 +79,9 @@ void Coarsen(const config::Field& field, const policy::Obligations& ob, json& va
 
 }  // namespace
 
-absl::StatusOr<RecordsReadResult> ReadRecords(
-    Trust& trust, const policy::AccessRequest& request, const RecordsReadOptions& options,
-    const std::function<absl::Status(const std::string& row)>& emit) {
-  RecordsReadResult result;
-  if (request.level != config::AccessLevel::kRecords) {
-    return absl::InvalidArgumentError("a records read must ask for the records level");
-  }
-  result.decision = policy::Decide(trust.config(), request, trust.clock().Now());
-  if (!result.decision.permitted()) return result;
-  const policy::Obligations& ob = result.decision.obligations;
+absl::Status ReleaseRows(Trust& trust, const policy::AccessRequest& request,
+                         const policy::Obligations& ob, const RecordsReadOptions& options,
+                         RecordsReadResult& result, const RowSink& emit) {
   const config::Stream* stream = trust.config().FindStream(request.stream);
   if (stream == nullptr) return absl::InternalError("permitted stream is not configured");
 
@@ -160,9 +153,24 @@ absl::StatusOr<RecordsReadResult> ReadRecords(
           row[name] = std::move(value);
         }
         ++result.rows;
-        return emit(row.dump());
+        return emit(row);
       });
   if (!scan.ok() && !(result.more && absl::IsCancelled(scan))) return scan;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RecordsReadResult> ReadRecords(
+    Trust& trust, const policy::AccessRequest& request, const RecordsReadOptions& options,
+    const std::function<absl::Status(const std::string& row)>& emit) {
+  RecordsReadResult result;
+  if (request.level != config::AccessLevel::kRecords) {
+    return absl::InvalidArgumentError("a records read must ask for the records level");
+  }
+  result.decision = policy::Decide(trust.config(), request, trust.clock().Now());
+  if (!result.decision.permitted()) return result;
+  RETURN_IF_ERROR(
+      ReleaseRows(trust, request, result.decision.obligations, options, result,
+                  [&](const nlohmann::ordered_json& row) { return emit(row.dump()); }));
   return result;
 }
 

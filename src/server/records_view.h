@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 #include "policy/decision.h"
 #include "server/trust.h"
 
@@ -38,6 +39,16 @@ struct RecordsReadResult {
 absl::StatusOr<RecordsReadResult> ReadRecords(
     Trust& trust, const policy::AccessRequest& request, const RecordsReadOptions& options,
     const std::function<absl::Status(const std::string& row)>& emit);
+
+// Receives each released row.
+using RowSink = std::function<absl::Status(const nlohmann::ordered_json& row)>;
+
+// The rows a permit allows, without deciding (the caller decided): opens
+// each payload, applies consent and objection, keeps only `ob.fields`,
+// coarsened as `ob` says. Updates the counters and cursor of `result`.
+absl::Status ReleaseRows(Trust& trust, const policy::AccessRequest& request,
+                         const policy::Obligations& ob, const RecordsReadOptions& options,
+                         RecordsReadResult& result, const RowSink& emit);
 
 }  // namespace privacity::server
 
