@@ -463,7 +463,7 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     }
     for (auto& k : keys) {
       auto it = partition_ids_.find(JoinKey(k));
-      released.emplace_back(std::move(k), it == partition_ids_.end() ? -1 : it->second);
+      released.emplace_back(std::move(k), it == partition_ids_.end() ? int64_t{-1} : static_cast<int64_t>(it->second));
     }
   } else {
     // Thresholding on noisy distinct-contributor counts (see docs/dp.md):
