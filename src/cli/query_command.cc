@@ -7,6 +7,7 @@
 #include "common/time_util.h"
 #include "nlohmann/json.hpp"
 #include "policy/decision.h"
+#include "server/extract_view.h"
 #include "server/records_view.h"
 
 namespace privacity::cli {
@@ -98,6 +99,71 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
                               {"last_id", result->last_id},
                               {"more", result->more}};
     std::cerr << summary.dump() << '\n';
+  });
+
+  auto x = std::make_shared<QueryOptions>();
+  auto suppression = std::make_shared<double>(0.05);
+  auto report_path = std::make_shared<std::string>();
+  CLI::App* extract = query->add_subcommand(
+      "extract", "a k-anonymous extract under the party's agreement, as CSV on stdout");
+  AddTrustOptions(*extract, x->trust);
+  extract->add_option("--party", x->party, "the party asking")->required();
+  extract->add_option("--purpose", x->purpose, "the purpose it states")->required();
+  extract->add_option("--stream", x->stream, "the stream")->required();
+  extract->add_option("--from", x->from, "start of the window (inclusive), RFC 3339");
+  extract->add_option("--to", x->to, "end of the window (exclusive), RFC 3339");
+  extract->add_option("--fields", x->fields,
+                      "comma-separated fields (default: all granted)");
+  extract
+      ->add_option("--suppression", *suppression,
+                   "share of records that may be suppressed")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  extract->add_option("--report", *report_path,
+                      "write the anonymisation report (JSON) here");
+  extract->callback([x, suppression, report_path, &exit_code] {
+    SystemClock clock;
+    CryptoRandom random;
+    policy::AccessRequest request{.party = x->party,
+                                  .purpose = x->purpose,
+                                  .stream = x->stream,
+                                  .level = config::AccessLevel::kExtract};
+    if (!x->fields.empty()) {
+      request.fields = absl::StrSplit(x->fields, ',', absl::SkipEmpty());
+    }
+    if (absl::Status s = ParseWindow(*x, request); !s.ok()) {
+      exit_code = ReportError(s);
+      return;
+    }
+    auto trust = OpenTrust(x->trust, clock, random);
+    if (!trust.ok()) {
+      exit_code = ReportError(trust.status());
+      return;
+    }
+    auto result = server::BuildExtract(
+        **trust, request, server::ExtractOptions{.suppression_limit = *suppression});
+    if (!result.ok()) {
+      exit_code = ReportError(result.status());
+      return;
+    }
+    if (!result->decision.permitted()) {
+      nlohmann::json error = {
+          {"error",
+           {{"code", std::string(policy::ReasonCode(result->decision.reason))},
+            {"message", result->decision.detail}}}};
+      std::cerr << error.dump() << '\n';
+      exit_code = 1;
+      return;
+    }
+    std::cout << anon::FormatCsvTable(result->extract->output);
+    const std::string report = anon::FormatReportJson(result->extract->report, {});
+    if (!report_path->empty()) {
+      if (absl::Status s = anon::WriteFileAtomically(*report_path, report); !s.ok()) {
+        exit_code = ReportError(s);
+      }
+    } else {
+      std::cerr << report << '\n';
+    }
   });
 }
 
