@@ -57,6 +57,11 @@ absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
   ingest::FileIngestOptions options;
   options.format = format;
   if (show_progress) options.on_progress = PrintProgress;
+  // One transparency-log leaf per ingest call, once its rows are committed.
+  options.ingest.on_committed = [&trust, &stream](const ingest::IngestSummary& s,
+                                                  const std::string& digest) {
+    return trust.audit().AppendIngest(stream->id, s.accepted, s.rejected, digest).status();
+  };
   ASSIGN_OR_RETURN(
       summary, ingest::IngestFile(*stream, trust.store(), trust.keyring(), trust.random(),
                                   trust.clock(), path, options));

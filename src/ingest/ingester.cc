@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "crypto/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace privacity::ingest {
@@ -39,6 +40,12 @@ class Ingester::Writer {
     return absl::OkStatus();
   }
 
+  // SHA-256 over the digests of the batches written so far.
+  std::string Digest() {
+    absl::MutexLock lock(&mu_);
+    return crypto::Sha256(batch_digests_);
+  }
+
   // Waits until everything submitted is written.
   absl::Status Drain() {
     absl::MutexLock lock(&mu_);
@@ -62,10 +69,38 @@ class Ingester::Writer {
       }
       absl::Status s =
           status_ok_snapshot() ? store_.AppendRecords(batch) : absl::OkStatus();
+      const std::string digest = s.ok() ? BatchDigest(batch) : std::string();
       absl::MutexLock lock(&mu_);
       busy_ = false;
       if (!s.ok() && status_.ok()) status_ = s;
+      if (s.ok()) batch_digests_ += digest;
     }
+  }
+
+  // SHA-256 over the rows as stored: per row, big-endian id, time_us, cell,
+  // epoch and key_id, then stream, blind index and payload each prefixed
+  // with its big-endian uint32 length.
+  static std::string BatchDigest(const std::vector<store::StoredRecord>& batch) {
+    std::string bytes;
+    auto put64 = [&bytes](uint64_t v) {
+      for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(v >> shift));
+    };
+    auto put_bytes = [&bytes](const std::string& s) {
+      const uint32_t n = static_cast<uint32_t>(s.size());
+      for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(n >> shift));
+      bytes += s;
+    };
+    for (const store::StoredRecord& r : batch) {
+      put64(static_cast<uint64_t>(r.id));
+      put64(static_cast<uint64_t>(r.time_us));
+      put64(r.cell);
+      put64(static_cast<uint64_t>(r.epoch));
+      put64(static_cast<uint64_t>(r.key_id));
+      put_bytes(r.stream);
+      put_bytes(r.blind_index);
+      put_bytes(r.payload);
+    }
+    return crypto::Sha256(bytes);
   }
 
   bool status_ok_snapshot() {
@@ -79,6 +114,7 @@ class Ingester::Writer {
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
+  std::string batch_digests_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -149,6 +185,8 @@ absl::Status Ingester::Flush() {
   ++summary_.batches;
   return absl::OkStatus();
 }
+
+std::string Ingester::digest() const { return writer_->Digest(); }
 
 absl::Status Ingester::Finish() {
   RETURN_IF_ERROR(Flush());
@@ -230,6 +268,9 @@ absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream,
   if (!read.ok()) return read.status();
   RETURN_IF_ERROR(finished);
   report(true);
+  if (options.ingest.on_committed) {
+    RETURN_IF_ERROR(options.ingest.on_committed(ingester->summary(), ingester->digest()));
+  }
   return ingester->summary();
 }
 
@@ -252,6 +293,9 @@ absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream,
   const absl::Status finished = ingester->Finish();
   if (!read.ok()) return read.status();
   RETURN_IF_ERROR(finished);
+  if (options.on_committed) {
+    RETURN_IF_ERROR(options.on_committed(ingester->summary(), ingester->digest()));
+  }
   return ingester->summary();
 }
 

@@ -41,6 +41,14 @@ struct IngestSummary {
 struct IngestOptions {
   size_t batch_size = 8192;
   size_t max_reported_errors = 100;
+  // Called once by IngestFile / IngestBuffer after every accepted record is
+  // committed and before the summary is returned (the transparency log's
+  // ingest leaf). `digest` is SHA-256 over the SHA-256 of each stored batch
+  // in order, each over its rows as stored (sealed; docs/log_format.md), so
+  // it holds no raw input. An error fails the ingest call (the records stay
+  // stored).
+  std::function<absl::Status(const IngestSummary& summary, const std::string& digest)>
+      on_committed;
 };
 
 class Ingester {
@@ -63,6 +71,9 @@ class Ingester {
   absl::Status Finish();
 
   const IngestSummary& summary() const { return summary_; }
+  // The digest of what was stored (see IngestOptions::on_committed).
+  // REQUIRES: Finish() returned OK.
+  std::string digest() const;
 
  private:
   class Writer;

@@ -167,10 +167,20 @@ absl::StatusOr<RecordsReadResult> ReadRecords(
     return absl::InvalidArgumentError("a records read must ask for the records level");
   }
   result.decision = policy::Decide(trust.config(), request, trust.clock().Now());
-  if (!result.decision.permitted()) return result;
-  RETURN_IF_ERROR(
+  if (!result.decision.permitted()) {
+    // Every decision is a leaf of the transparency log, denials included.
+    RETURN_IF_ERROR(
+        trust.audit().AppendDecision(trust.config(), request, result.decision, 0).status());
+    return result;
+  }
+  const absl::Status released =
       ReleaseRows(trust, request, result.decision.obligations, options, result,
-                  [&](const nlohmann::ordered_json& row) { return emit(row.dump()); }));
+                  [&](const nlohmann::ordered_json& row) { return emit(row.dump()); });
+  // Logged even when the scan failed part way: rows may already have left.
+  RETURN_IF_ERROR(trust.audit()
+                      .AppendDecision(trust.config(), request, result.decision, result.rows)
+                      .status());
+  RETURN_IF_ERROR(released);
   return result;
 }
 

@@ -7,8 +7,11 @@
 #include <filesystem>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "config/loader.h"
+#include "crypto/crypto.h"
 
 namespace privacity::server {
 namespace {
@@ -46,9 +49,21 @@ absl::Status Trust::Initialize(const config::CityConfig& config,
   ASSIGN_OR_RETURN(std::unique_ptr<Trust> trust, Open(config, data_dir, clock, random));
   // The trust-wide keys exist from the start, so concurrent first uses
   // cannot race to create them.
+  // Each is a key event in the log, after the master key's.
+  audit::KeyEventLeaf master{.time = clock.Now(), .kind = audit::LoggedKeyKind::kMaster};
+  RETURN_IF_ERROR(trust->audit().Append(master).status());
   for (crypto::KeyKind kind :
        {crypto::KeyKind::kIndex, crypto::KeyKind::kClaim, crypto::KeyKind::kLogSigning}) {
-    RETURN_IF_ERROR(trust->keyring().GetOrCreate(crypto::KeyName{.kind = kind}).status());
+    ASSIGN_OR_RETURN(crypto::UnwrappedKey key,
+                     trust->keyring().GetOrCreate(crypto::KeyName{.kind = kind}));
+    audit::KeyEventLeaf event{.time = clock.Now(), .key_id = key.id};
+    event.kind = kind == crypto::KeyKind::kIndex   ? audit::LoggedKeyKind::kIndex
+                 : kind == crypto::KeyKind::kClaim ? audit::LoggedKeyKind::kClaim
+                                                   : audit::LoggedKeyKind::kLogSigning;
+    if (kind == crypto::KeyKind::kLogSigning) {
+      event.verifier_key = trust->audit().VerifierKey();
+    }
+    RETURN_IF_ERROR(trust->audit().Append(event).status());
   }
   return absl::OkStatus();
 }
@@ -70,7 +85,28 @@ absl::StatusOr<std::unique_ptr<Trust>> Trust::Open(config::CityConfig config,
   ASSIGN_OR_RETURN(
       trust->keyring_,
       crypto::Keyring::Create(master_key, trust->store_->keys(), random, clock));
+  ASSIGN_OR_RETURN(trust->audit_,
+                   AuditTrail::Open(*trust->store_, *trust->keyring_, clock,
+                                    LogOrigin(trust->config_.city)));
+  RETURN_IF_ERROR(trust->LogConfigChange());
   return trust;
+}
+
+absl::Status Trust::LogConfigChange() {
+  constexpr char kMetaKey[] = "config_sha256";  // hex
+  const std::string digest = crypto::Sha256(config::ToYaml(config_));
+  const std::string digest_hex = absl::BytesToHexString(digest);
+  ASSIGN_OR_RETURN(std::optional<std::string> previous, store_->GetMeta(kMetaKey));
+  if (previous.has_value() && *previous == digest_hex) return absl::OkStatus();
+  audit::ConfigChangeLeaf leaf{.time = clock_.Now()};
+  ASSIGN_OR_RETURN(leaf.digest, audit::HashFromBytes(digest));
+  if (previous.has_value()) {
+    // A malformed stored digest is not fatal: the change is still logged.
+    auto before = audit::HashFromBytes(absl::HexStringToBytes(*previous));
+    if (before.ok()) leaf.previous = *before;
+  }
+  RETURN_IF_ERROR(audit_->Append(leaf).status());
+  return store_->PutMeta(kMetaKey, digest_hex);
 }
 
 }  // namespace privacity::server

@@ -17,6 +17,7 @@
 #include "common/random.h"
 #include "config/model.h"
 #include "crypto/keyring.h"
+#include "server/audit_trail.h"
 #include "store/store.h"
 
 namespace privacity::server {
@@ -34,6 +35,9 @@ class Trust {
 
   // Opens an initialised data directory. FailedPrecondition when it is not
   // initialised or the master key file is readable by group or others.
+  // Opens the audit trail, and appends a config-change leaf when the
+  // config's digest (SHA-256 of config::ToYaml) differs from the one
+  // recorded in store meta "config_sha256" (so also the first time).
   // REQUIRES: `clock` and `random` outlive the trust.
   static absl::StatusOr<std::unique_ptr<Trust>> Open(config::CityConfig config,
                                                      const std::string& data_dir,
@@ -42,6 +46,8 @@ class Trust {
   const config::CityConfig& config() const { return config_; }
   store::Store& store() { return *store_; }
   crypto::Keyring& keyring() { return *keyring_; }
+  // The transparency log (server/audit_trail.h).
+  AuditTrail& audit() { return *audit_; }
   Clock& clock() { return clock_; }
   RandomSource& random() { return random_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -53,6 +59,9 @@ class Trust {
         data_dir_(std::move(data_dir)),
         clock_(clock),
         random_(random) {}
+  // Appends a config-change leaf when the config differs from the last one
+  // logged.
+  absl::Status LogConfigChange();
 
   config::CityConfig config_;
   std::string data_dir_;
@@ -60,6 +69,7 @@ class Trust {
   RandomSource& random_;
   store::StorePtr store_;
   std::unique_ptr<crypto::Keyring> keyring_;
+  std::unique_ptr<AuditTrail> audit_;
 };
 
 }  // namespace privacity::server

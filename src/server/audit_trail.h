@@ -1,0 +1,112 @@
+// The trust's transparency log: every ingest, access decision, config change
+// and key event becomes a leaf (audit/leaves.h) of the Merkle log kept in
+// the store (audit/store_log_storage.h), and the log's head is signed as a
+// C2SP checkpoint with the keyring's log signing key.
+//
+// Several processes may hold an AuditTrail over the same store (the server
+// and the CLI): an append that loses the race to another writer reloads the
+// head and retries, so the log has neither gaps nor duplicates, and a
+// checkpoint is only ever signed for a size at least the latest stored and
+// with a root consistent with it.
+#ifndef PRIVACITY_SERVER_AUDIT_TRAIL_H_
+#define PRIVACITY_SERVER_AUDIT_TRAIL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "audit/checkpoint.h"
+#include "audit/leaves.h"
+#include "audit/log.h"
+#include "audit/note.h"
+#include "audit/store_log_storage.h"
+#include "common/clock.h"
+#include "config/model.h"
+#include "crypto/keyring.h"
+#include "policy/decision.h"
+#include "store/store.h"
+
+namespace privacity::server {
+
+// The log's origin (and key name) for `city`: the city name lower-cased,
+// with every run of characters other than [a-z0-9.-] turned into '-',
+// followed by "/privacity-log"; "privacity-log" when the name has none.
+// "Demo City" -> "demo-city/privacity-log".
+std::string LogOrigin(const config::City& city);
+
+class AuditTrail {
+ public:
+  // Opens the log kept in `store`. The log signing key is the keyring's
+  // kLogSigning key (created when missing), used as the Ed25519 seed.
+  // REQUIRES: every argument outlives the trail.
+  static absl::StatusOr<std::unique_ptr<AuditTrail>> Open(store::Store& store,
+                                                          crypto::Keyring& keyring,
+                                                          Clock& clock,
+                                                          std::string origin);
+
+  // Encodes `leaf` and appends it durably; returns its index. Retries when
+  // another writer appended first. InvalidArgument when the leaf does not
+  // encode (a member that is not a token, a negative count).
+  absl::StatusOr<uint64_t> Append(const audit::IngestBatchLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::DecisionLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::ReleaseLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::RightsActionLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::ConfigChangeLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::KeyEventLeaf& leaf);
+
+  // The leaf of one ingest call into `stream`, timed now. `digest` is the
+  // SHA-256 the ingester computed over the rows it stored.
+  absl::StatusOr<uint64_t> AppendIngest(const std::string& stream, int64_t accepted,
+                                        int64_t rejected, const std::string& digest);
+
+  // The leaf of an access decision, timed now. Ids the config does not know
+  // (an unknown party, stream, purpose or field: request text) are written
+  // as "-", so a request can never put free text in the log.
+  absl::StatusOr<uint64_t> AppendDecision(const config::CityConfig& config,
+                                          const policy::AccessRequest& request,
+                                          const policy::Decision& decision,
+                                          int64_t rows);
+
+  // Signs a checkpoint of the current tree when it is larger than the
+  // latest stored checkpoint, stores it, and returns the latest signed note
+  // (the new one, or the stored one when the log has not grown). Signs
+  // nothing and fails with DataLoss when the tree does not agree with the
+  // latest stored checkpoint (its root at that size differs, or the stored
+  // log is shorter).
+  absl::StatusOr<std::string> Checkpoint();
+
+  // The latest stored checkpoint note; NotFound when none was signed yet.
+  absl::StatusOr<std::string> LatestCheckpoint();
+
+  // "<origin>+<key id>+<base64 key>" (audit/note.h).
+  std::string VerifierKey() const { return signer_->verifier_key(); }
+  const std::string& origin() const { return origin_; }
+  const audit::NoteVerifier& verifier() const { return *verifier_; }
+
+  // The log itself (proofs, head) and its storage (tiles, verification).
+  // Call Reload on the log first to see what other processes appended.
+  audit::Log& log() { return *log_; }
+  audit::LogStorage& storage() { return *storage_; }
+
+ private:
+  AuditTrail(store::Store& store, Clock& clock, std::string origin)
+      : store_(store), clock_(clock), origin_(std::move(origin)) {}
+  absl::StatusOr<uint64_t> AppendEncoded(absl::StatusOr<std::string> entry);
+
+  store::Store& store_;
+  Clock& clock_;
+  const std::string origin_;
+  std::unique_ptr<audit::StoreLogStorage> storage_;
+  std::unique_ptr<audit::Log> log_;
+  std::unique_ptr<audit::NoteSigner> signer_;
+  std::unique_ptr<audit::NoteVerifier> verifier_;
+  absl::Mutex checkpoint_mu_;
+};
+
+}  // namespace privacity::server
+
+#endif  // PRIVACITY_SERVER_AUDIT_TRAIL_H_
