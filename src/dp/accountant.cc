@@ -52,8 +52,10 @@ PrivacyLoss ComposeLosses(const std::vector<Release>& releases, double conversio
 
 int64_t BudgetPeriod(absl::Time now, absl::Duration period) {
   if (period <= absl::ZeroDuration()) return 0;
-  return absl::IDivDuration(now - absl::UnixEpoch(), period, nullptr) -
-         (now < absl::UnixEpoch() ? 1 : 0);
+  absl::Duration rem;
+  int64_t q = absl::IDivDuration(now - absl::UnixEpoch(), period, &rem);
+  if (rem < absl::ZeroDuration()) --q;  // floor before 1970
+  return q;
 }
 
 absl::StatusOr<store::BudgetCharge> BudgetAccountant::Charge(const std::string& query_key,
@@ -67,16 +69,8 @@ absl::StatusOr<store::BudgetCharge> BudgetAccountant::Charge(const std::string& 
   charge.delta = loss.delta;
   charge.time = now_;
   charge.result = result;
-  auto charged = store_.ChargeBudget(charge, store::BudgetSpent{cap_.epsilon, cap_.delta});
-  if (absl::IsResourceExhausted(charged.status())) {
-    auto left = Remaining();
-    if (!left.ok()) return charged.status();
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "budget of agreement ", agreement_, " exhausted for this period: remaining epsilon ",
-        left->epsilon, ", delta ", left->delta, "; asked epsilon ", loss.epsilon, ", delta ",
-        loss.delta));
-  }
-  return charged;
+  // The store's ResourceExhausted already names what remains.
+  return store_.ChargeBudget(charge, store::BudgetSpent{cap_.epsilon, cap_.delta});
 }
 
 absl::StatusOr<PrivacyLoss> BudgetAccountant::Remaining() {
