@@ -17,6 +17,8 @@ void AddInitCommand(CLI::App& app, int& exit_code);
 void AddConfigCommand(CLI::App& app, int& exit_code);
 void AddIngestCommand(CLI::App& app, int& exit_code);
 void AddQueryCommand(CLI::App& app, int& exit_code);
+// `query aggregate`, added by AddQueryCommand to its `query` subcommand.
+void AddQueryAggregateCommand(CLI::App& query, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
 void AddAnonymizeCommand(CLI::App& app, int& exit_code);
 void AddLogCommand(CLI::App& app, int& exit_code);

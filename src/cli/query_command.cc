@@ -100,6 +100,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
                               {"more", result->more}};
     std::cerr << summary.dump() << '\n';
   });
+  AddQueryAggregateCommand(*query, exit_code);
 
   auto x = std::make_shared<QueryOptions>();
   auto suppression = std::make_shared<double>(0.05);

@@ -1,0 +1,128 @@
+// `privacity query aggregate`: a differentially private aggregate under the
+// party's aggregate agreement, charged to its budget (server/aggregate_view.h).
+#include <iostream>
+#include <memory>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "common/time_util.h"
+#include "nlohmann/json.hpp"
+#include "policy/decision.h"
+#include "server/aggregate_view.h"
+
+namespace privacity::cli {
+namespace {
+
+struct AggregateOptions {
+  TrustOptions trust;
+  std::string party, purpose, stream, metric, mechanism = "laplace", from, to, value;
+  std::vector<std::string> group_by;
+  std::vector<double> quantiles;
+  double epsilon = 0, delta = 0;
+  std::optional<double> lower, upper;
+  int64_t max_partitions = 1, max_records_per_partition = 1;
+};
+
+absl::StatusOr<server::AggregateRequest> BuildRequest(const AggregateOptions& o) {
+  server::AggregateRequest r;
+  r.party = o.party;
+  r.purpose = o.purpose;
+  r.stream = o.stream;
+  auto metric = dp::ParseMetric(o.metric);
+  if (!metric) {
+    return absl::InvalidArgumentError(
+        "--metric: not one of count, distinct_subjects, sum, mean, quantiles, histogram");
+  }
+  r.metric = *metric;
+  if (o.mechanism == "laplace") {
+    r.mechanism = dp::Mechanism::kLaplace;
+  } else if (o.mechanism == "gaussian") {
+    r.mechanism = dp::Mechanism::kGaussian;
+  } else {
+    return absl::InvalidArgumentError("--mechanism: not one of laplace, gaussian");
+  }
+  r.group_by = o.group_by;
+  if (!o.from.empty()) {
+    auto t = ParseTimestamp(o.from);
+    if (!t.ok()) return absl::InvalidArgumentError("--from: not an RFC 3339 timestamp");
+    r.from = *t;
+  }
+  if (!o.to.empty()) {
+    auto t = ParseTimestamp(o.to);
+    if (!t.ok()) return absl::InvalidArgumentError("--to: not an RFC 3339 timestamp");
+    r.to = *t;
+  }
+  r.value = o.value;
+  r.lower = o.lower;
+  r.upper = o.upper;
+  if (!o.quantiles.empty()) r.quantiles = o.quantiles;
+  r.epsilon = o.epsilon;
+  r.delta = o.delta;
+  r.max_partitions = o.max_partitions;
+  r.max_records_per_partition = o.max_records_per_partition;
+  return r;
+}
+
+}  // namespace
+
+void AddQueryAggregateCommand(CLI::App& query, int& exit_code) {
+  auto o = std::make_shared<AggregateOptions>();
+  CLI::App* cmd = query.add_subcommand(
+      "aggregate", "a differentially private aggregate under the party's budget, as JSON");
+  AddTrustOptions(*cmd, o->trust);
+  cmd->add_option("--party", o->party, "the party asking")->required();
+  cmd->add_option("--purpose", o->purpose, "the purpose it states")->required();
+  cmd->add_option("--stream", o->stream, "the stream")->required();
+  cmd->add_option("--metric", o->metric,
+                  "count, distinct_subjects, sum, mean, quantiles or histogram")
+      ->required();
+  cmd->add_option("--group-by", o->group_by, "time:1h, time:1d, cell:LEVEL or an enum field");
+  cmd->add_option("--from", o->from, "start of the window (inclusive), RFC 3339");
+  cmd->add_option("--to", o->to, "end of the window (exclusive), RFC 3339");
+  cmd->add_option("--epsilon", o->epsilon, "privacy budget to spend")->required();
+  cmd->add_option("--delta", o->delta, "delta (gaussian noise, partition selection)");
+  cmd->add_option("--mechanism", o->mechanism, "laplace (default) or gaussian");
+  cmd->add_option("--value", o->value, "the measured field (sum, mean, quantiles, histogram)");
+  cmd->add_option("--lower", o->lower, "clamping lower bound (default: the field's min)");
+  cmd->add_option("--upper", o->upper, "clamping upper bound (default: the field's max)");
+  cmd->add_option("--quantiles", o->quantiles, "quantiles to estimate (default 0.5)");
+  cmd->add_option("--max-partitions", o->max_partitions,
+                  "L0: partitions one subject may contribute to (default 1)");
+  cmd->add_option("--max-records-per-partition", o->max_records_per_partition,
+                  "Linf: records one subject may contribute per partition (default 1)");
+  cmd->callback([o, &exit_code] {
+    auto request = BuildRequest(*o);
+    if (!request.ok()) {
+      exit_code = ReportError(request.status());
+      return;
+    }
+    SystemClock clock;
+    CryptoRandom random;
+    auto trust = OpenTrust(o->trust, clock, random);
+    if (!trust.ok()) {
+      exit_code = ReportError(trust.status());
+      return;
+    }
+    auto result = server::RunAggregate(**trust, *request);
+    if (!result.ok()) {
+      // Over budget: the message names the remaining epsilon and delta.
+      exit_code = ReportError(result.status());
+      return;
+    }
+    if (!result->decision.permitted()) {
+      nlohmann::json error = {
+          {"error",
+           {{"code", std::string(policy::ReasonCode(result->decision.reason))},
+            {"message", result->decision.detail}}}};
+      std::cerr << error.dump() << '\n';
+      exit_code = 1;
+      return;
+    }
+    std::cout << result->ToJson().dump() << '\n';
+    exit_code = 0;
+  });
+}
+
+}  // namespace privacity::cli
