@@ -22,6 +22,8 @@ void AddQueryAggregateCommand(CLI::App& query, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
 void AddAnonymizeCommand(CLI::App& app, int& exit_code);
 void AddLogCommand(CLI::App& app, int& exit_code);
+void AddServeCommand(CLI::App& app, int& exit_code);
+void AddTokenCommand(CLI::App& app, int& exit_code);
 
 }  // namespace privacity::cli
 

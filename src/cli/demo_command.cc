@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "config/loader.h"
+#include "server/http/serve.h"
 
 namespace privacity::cli {
 namespace {
@@ -41,7 +42,10 @@ std::string FindStreamData(const fs::path& config_dir, const std::string& stream
   return "";
 }
 
-absl::Status RunDemo(const std::string& config_path, const std::string& data_dir) {
+enum class DemoServe { kServe, kLoadOnly };
+
+absl::Status RunDemo(const std::string& config_path, const std::string& data_dir,
+                     DemoServe serve, const std::string& listen) {
   ASSIGN_OR_RETURN(config::CityConfig config, config::LoadConfigFile(config_path));
   SystemClock clock;
   CryptoRandom random;
@@ -81,7 +85,13 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
       << data_dir
       << " --party energy-utility --purpose grid-planning --stream energy.meter_readings"
          " --limit 5\n";
-  return absl::OkStatus();
+  if (serve == DemoServe::kLoadOnly) return absl::OkStatus();
+  server::HttpServerOptions http;
+  http.listen = listen;
+  return server::ServeUntilSignal(*trust, http, [&listen](int port) {
+    std::cout << "\nserving the demo city on http://" << listen.substr(0, listen.rfind(':'))
+              << ":" << port << " (try /public/streams; Ctrl-C stops)" << std::endl;
+  });
 }
 
 }  // namespace
@@ -89,12 +99,19 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
 void AddDemoCommand(CLI::App& app, int& exit_code) {
   auto config_path = std::make_shared<std::string>();
   auto data_dir = std::make_shared<std::string>("demo-data");
+  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
+  auto no_serve = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("demo", "load the demo city into a data directory");
   cmd->add_option("--config", *config_path,
                   "the demo config (default: examples/demo-city/city.yaml)");
   cmd->add_option("--data-dir", *data_dir, "the data directory")->capture_default_str();
-  cmd->callback([config_path, data_dir, &exit_code] {
-    const absl::Status s = RunDemo(FindDemoConfig(*config_path), *data_dir);
+  cmd->add_option("--listen", *listen, "HOST:PORT to serve the demo city on")
+      ->capture_default_str();
+  cmd->add_flag("--no-serve", *no_serve, "only load the demo city, do not serve it");
+  cmd->callback([config_path, data_dir, listen, no_serve, &exit_code] {
+    const absl::Status s =
+        RunDemo(FindDemoConfig(*config_path), *data_dir,
+                *no_serve ? DemoServe::kLoadOnly : DemoServe::kServe, *listen);
     if (!s.ok()) exit_code = ReportError(s);
   });
 }

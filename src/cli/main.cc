@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   privacity::cli::AddDemoCommand(app, exit_code);
   privacity::cli::AddAnonymizeCommand(app, exit_code);
   privacity::cli::AddLogCommand(app, exit_code);
+  privacity::cli::AddServeCommand(app, exit_code);
+  privacity::cli::AddTokenCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
     privacity::InitLogging(verbose ? privacity::LogLevel::kDebug
