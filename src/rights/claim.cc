@@ -59,8 +59,8 @@ absl::StatusOr<std::string> ParseClaimCode(std::string_view typed) {
     out.push_back(c);
   }
   if (out.size() != kCanonicalSize) {
-    return absl::InvalidArgumentError(absl::StrCat("claim code: expected ", kCanonicalSize,
-                                                   " symbols, got ", out.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "claim code: expected ", kCanonicalSize, " symbols, got ", out.size()));
   }
   uint64_t value = 0;
   for (size_t i = 0; i < kClaimCodeDataSymbols; ++i) {
@@ -73,7 +73,8 @@ absl::StatusOr<std::string> ParseClaimCode(std::string_view typed) {
   }
   const int check = CheckValue(out.back());
   if (check < 0) {
-    return absl::InvalidArgumentError("claim code: the last symbol is not a check character");
+    return absl::InvalidArgumentError(
+        "claim code: the last symbol is not a check character");
   }
   if (static_cast<uint64_t>(check) != value % kCheckModulus) {
     return absl::InvalidArgumentError(
@@ -94,7 +95,8 @@ std::string FormatClaimCode(std::string_view canonical) {
 absl::StatusOr<std::unique_ptr<ClaimCodes>> ClaimCodes::Create(crypto::Keyring& keyring) {
   ASSIGN_OR_RETURN(crypto::UnwrappedKey key,
                    keyring.GetOrCreate(crypto::KeyName{.kind = crypto::KeyKind::kClaim}));
-  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256> mac, crypto::HmacSha256::Create(key.key));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256> mac,
+                   crypto::HmacSha256::Create(key.key));
   return std::unique_ptr<ClaimCodes>(new ClaimCodes(std::move(mac)));
 }
 
@@ -147,7 +149,8 @@ absl::Status FailureLimiter::Check(const std::string& key) {
   absl::MutexLock lock(&mu_);
   PruneLocked(key, now);
   auto it = failures_.find(key);
-  if (it == failures_.end() || static_cast<int>(it->second.size()) < options_.max_failures) {
+  if (it == failures_.end() ||
+      static_cast<int>(it->second.size()) < options_.max_failures) {
     if (it == failures_.end() && failures_.size() >= options_.max_keys) {
       for (auto e = failures_.begin(); e != failures_.end();) {
         auto next = std::next(e);
@@ -199,7 +202,8 @@ absl::StatusOr<std::unique_ptr<ClaimVerifier>> ClaimVerifier::Create(
 absl::StatusOr<std::string> ClaimVerifier::Verify(const ClaimAttempt& attempt) {
   const config::Stream* stream = config_.FindStream(attempt.stream);
   if (stream == nullptr) {
-    return absl::NotFoundError(absl::StrCat("claim: unknown stream '", attempt.stream, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("claim: unknown stream '", attempt.stream, "'"));
   }
   if (!stream->personal()) {
     return absl::FailedPreconditionError(

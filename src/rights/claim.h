@@ -75,7 +75,7 @@ class ClaimCodes {
 };
 
 struct FailureLimitOptions {
-  int max_failures = 5;                     // within `window`, then locked
+  int max_failures = 5;  // within `window`, then locked
   absl::Duration window = absl::Minutes(15);
   // Keys tracked at most; beyond it expired entries are dropped first and,
   // if still full, new keys are refused (fail closed) rather than evicting
@@ -97,7 +97,8 @@ class FailureLimiter {
   void RecordFailure(const std::string& key);
 
  private:
-  void PruneLocked(const std::string& key, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PruneLocked(const std::string& key, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock& clock_;
   const FailureLimitOptions options_;

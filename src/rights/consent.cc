@@ -6,9 +6,9 @@
 namespace privacity::rights {
 namespace {
 
-std::optional<store::ConsentState> LatestState(const std::vector<store::ConsentEvent>& history,
-                                               const std::string& purpose,
-                                               std::optional<absl::Time>* since = nullptr) {
+std::optional<store::ConsentState> LatestState(
+    const std::vector<store::ConsentEvent>& history, const std::string& purpose,
+    std::optional<absl::Time>* since = nullptr) {
   std::optional<store::ConsentState> state;
   for (const store::ConsentEvent& e : history) {
     if (e.purpose != purpose) continue;
@@ -33,7 +33,8 @@ std::string_view ToString(ConsentAction action) {
 }
 
 std::optional<ConsentAction> ParseConsentAction(std::string_view name) {
-  for (ConsentAction a : {ConsentAction::kGrant, ConsentAction::kWithdraw, ConsentAction::kObject}) {
+  for (ConsentAction a :
+       {ConsentAction::kGrant, ConsentAction::kWithdraw, ConsentAction::kObject}) {
     if (name == ToString(a)) return a;
   }
   return std::nullopt;
@@ -43,15 +44,17 @@ absl::StatusOr<ConsentResult> ChangeConsent(const config::CityConfig& config,
                                             store::Store& store, RequestsDesk& desk,
                                             Clock& clock, const std::string& blind_index,
                                             const ConsentChange& change) {
-  if (blind_index.empty()) return absl::InvalidArgumentError("consent: blind index is empty");
+  if (blind_index.empty())
+    return absl::InvalidArgumentError("consent: blind index is empty");
   const config::Purpose* purpose = config.FindPurpose(change.purpose);
   if (purpose == nullptr) {
-    return absl::NotFoundError(absl::StrCat("consent: unknown purpose '", change.purpose, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("consent: unknown purpose '", change.purpose, "'"));
   }
   const std::string where = absl::StrCat("consent: purpose '", change.purpose, "'");
   if (purpose->prohibited) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(where, " is prohibited city-wide; there is nothing to consent or object to"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, " is prohibited city-wide; there is nothing to consent or object to"));
   }
   const bool consent_based = purpose->legal_basis == config::LegalBasis::kConsent;
   store::ConsentEvent event;
@@ -73,17 +76,18 @@ absl::StatusOr<ConsentResult> ChangeConsent(const config::CityConfig& config,
                          store.ConsentHistory(blind_index));
         if (LatestState(history, change.purpose) != store::ConsentState::kObjected) {
           return absl::FailedPreconditionError(
-              absl::StrCat(where, " does not rest on consent and there is no objection to "
-                                  "withdraw"));
+              absl::StrCat(where,
+                           " does not rest on consent and there is no objection to "
+                           "withdraw"));
         }
       }
       event.state = store::ConsentState::kWithdrawn;
       break;
     case ConsentAction::kObject:
       if (purpose->mandatory) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(where, " is mandatory (", std::string(config::ToString(purpose->legal_basis)),
-                         "); objection does not apply"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            where, " is mandatory (", std::string(config::ToString(purpose->legal_basis)),
+            "); objection does not apply"));
       }
       event.state = store::ConsentState::kObjected;
       break;
@@ -95,15 +99,18 @@ absl::StatusOr<ConsentResult> ChangeConsent(const config::CityConfig& config,
                                             : store::RightsRequestKind::kConsent;
   ASSIGN_OR_RETURN(store::RightsRequest request,
                    desk.Record(kind, blind_index,
-                               absl::StrCat(std::string(ToString(change.action)), " ", change.purpose)));
+                               absl::StrCat(std::string(ToString(change.action)), " ",
+                                            change.purpose)));
   return ConsentResult{std::move(event), request.id};
 }
 
-absl::StatusOr<std::vector<PurposeState>> CurrentConsents(const config::CityConfig& config,
-                                                          store::Store& store,
-                                                          const std::string& blind_index) {
-  if (blind_index.empty()) return absl::InvalidArgumentError("consent: blind index is empty");
-  ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history, store.ConsentHistory(blind_index));
+absl::StatusOr<std::vector<PurposeState>> CurrentConsents(
+    const config::CityConfig& config, store::Store& store,
+    const std::string& blind_index) {
+  if (blind_index.empty())
+    return absl::InvalidArgumentError("consent: blind index is empty");
+  ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
+                   store.ConsentHistory(blind_index));
   std::vector<PurposeState> out;
   for (const config::Purpose& p : config.purposes) {
     if (p.prohibited) continue;

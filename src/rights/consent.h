@@ -61,9 +61,9 @@ struct PurposeState {
   std::optional<store::ConsentState> state;  // nullopt: never set
   std::optional<absl::Time> since;
 };
-absl::StatusOr<std::vector<PurposeState>> CurrentConsents(const config::CityConfig& config,
-                                                          store::Store& store,
-                                                          const std::string& blind_index);
+absl::StatusOr<std::vector<PurposeState>> CurrentConsents(
+    const config::CityConfig& config, store::Store& store,
+    const std::string& blind_index);
 
 }  // namespace privacity::rights
 

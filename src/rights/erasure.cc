@@ -12,7 +12,8 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
                                             RequestsDesk& desk, Clock& clock,
                                             const std::string& blind_index,
                                             const ErasureOptions& options) {
-  if (blind_index.empty()) return absl::InvalidArgumentError("erasure: blind index is empty");
+  if (blind_index.empty())
+    return absl::InvalidArgumentError("erasure: blind index is empty");
   ASSIGN_OR_RETURN(store::RightsRequest request,
                    desk.Open(store::RightsRequestKind::kErasure, blind_index));
   ErasureReceipt receipt;
@@ -25,7 +26,8 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
   for (const store::StoredRecord& r : records) ++per_stream[r.stream];
   records.clear();
 
-  ASSIGN_OR_RETURN(std::vector<int64_t> key_ids, store.rights().ListSubjectKeyIds(blind_index));
+  ASSIGN_OR_RETURN(std::vector<int64_t> key_ids,
+                   store.rights().ListSubjectKeyIds(blind_index));
   for (int64_t id : key_ids) {
     const absl::Status destroyed = keyring.Destroy(id);
     if (destroyed.ok()) {
@@ -36,7 +38,8 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
   }
 
   ASSIGN_OR_RETURN(receipt.records_erased, store.DeleteRecordsBySubject(blind_index));
-  ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history, store.ConsentHistory(blind_index));
+  ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
+                   store.ConsentHistory(blind_index));
   receipt.consent_events_erased = static_cast<int64_t>(history.size());
   RETURN_IF_ERROR(store.DeleteConsentHistory(blind_index));
 
@@ -45,9 +48,9 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
   }
   RETURN_IF_ERROR(store.rights().UnlinkSubject(blind_index).status());
   receipt.time = clock.Now();
-  RETURN_IF_ERROR(desk.Complete(
-      request.id, absl::StrCat(receipt.records_erased, " records, ", receipt.keys_destroyed,
-                               " keys")));
+  RETURN_IF_ERROR(
+      desk.Complete(request.id, absl::StrCat(receipt.records_erased, " records, ",
+                                             receipt.keys_destroyed, " keys")));
 
   for (int attempt = 0; attempt < options.compact_attempts; ++attempt) {
     const absl::Status compacted = store.Compact();

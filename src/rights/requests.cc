@@ -32,11 +32,13 @@ absl::StatusOr<store::RightsRequest> RequestsDesk::Open(store::RightsRequestKind
 }
 
 absl::Status RequestsDesk::Complete(const std::string& id, const std::string& detail) {
-  return store_.CloseRequest(id, store::RightsRequestStatus::kCompleted, clock_.Now(), detail);
+  return store_.CloseRequest(id, store::RightsRequestStatus::kCompleted, clock_.Now(),
+                             detail);
 }
 
 absl::Status RequestsDesk::Refuse(const std::string& id, const std::string& reason) {
-  return store_.CloseRequest(id, store::RightsRequestStatus::kRefused, clock_.Now(), reason);
+  return store_.CloseRequest(id, store::RightsRequestStatus::kRefused, clock_.Now(),
+                             reason);
 }
 
 absl::StatusOr<store::RightsRequest> RequestsDesk::Record(store::RightsRequestKind kind,
@@ -56,8 +58,9 @@ absl::StatusOr<std::vector<store::RightsRequest>> RequestsDesk::List(
 
 std::string FormatRequestsTable(const std::vector<store::RightsRequest>& requests,
                                 absl::Time now) {
-  std::string out = absl::StrFormat("%-29s %-9s %-9s %-20s %-20s %-20s %s\n", "ID", "KIND",
-                                    "STATUS", "CREATED", "DEADLINE", "COMPLETED", "DETAIL");
+  std::string out =
+      absl::StrFormat("%-29s %-9s %-9s %-20s %-20s %-20s %s\n", "ID", "KIND", "STATUS",
+                      "CREATED", "DEADLINE", "COMPLETED", "DETAIL");
   for (const store::RightsRequest& r : requests) {
     std::string completed = r.completed.has_value() ? FormatUtc(*r.completed) : "-";
     std::string status = store::ToString(r.status);
@@ -66,7 +69,8 @@ std::string FormatRequestsTable(const std::vector<store::RightsRequest>& request
     }
     absl::StrAppendFormat(&out, "%-29s %-9s %-9s %-20s %-20s %-20s %s\n", r.id,
                           store::ToString(r.kind), status, FormatUtc(r.created),
-                          FormatUtc(r.deadline), completed, r.detail.empty() ? "-" : r.detail);
+                          FormatUtc(r.deadline), completed,
+                          r.detail.empty() ? "-" : r.detail);
   }
   return out;
 }

@@ -36,29 +36,30 @@ absl::StatusOr<SweepResult> SweepRetention(const config::CityConfig& config,
   const absl::Time now = result.time;
   for (const config::Stream& stream : config.streams) {
     if (stream.epoch <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("retention: stream ", stream.id, ": epoch length must be positive"));
+      return absl::InvalidArgumentError(absl::StrCat("retention: stream ", stream.id,
+                                                     ": epoch length must be positive"));
     }
     RetentionReceipt receipt;
     receipt.stream = stream.id;
     receipt.retention_cutoff = now - stream.retention;
     ASSIGN_OR_RETURN(receipt.records_deleted,
-                     store.DeleteRecordsBefore(stream.id,
-                                               absl::ToUnixMicros(receipt.retention_cutoff)));
+                     store.DeleteRecordsBefore(
+                         stream.id, absl::ToUnixMicros(receipt.retention_cutoff)));
     // Epochs wholly before the retention cut-off hold no records any more.
     const int64_t retained_epoch = EpochNumber(receipt.retention_cutoff, stream.epoch);
     if (stream.personal()) {
       ASSIGN_OR_RETURN(receipt.data_keys_destroyed,
-                       DestroyKeysBefore(store, keyring, crypto::KeyKind::kSubjectDek, stream.id,
-                                         retained_epoch));
+                       DestroyKeysBefore(store, keyring, crypto::KeyKind::kSubjectDek,
+                                         stream.id, retained_epoch));
     }
     receipt.unlinked_before_epoch = EpochNumber(now - stream.linkability, stream.epoch);
     ASSIGN_OR_RETURN(receipt.pseudonym_keys_destroyed,
-                     DestroyKeysBefore(store, keyring, crypto::KeyKind::kPseudonym, stream.id,
-                                       receipt.unlinked_before_epoch));
+                     DestroyKeysBefore(store, keyring, crypto::KeyKind::kPseudonym,
+                                       stream.id, receipt.unlinked_before_epoch));
     if (stream.personal()) {
-      ASSIGN_OR_RETURN(receipt.records_unlinked,
-                       store.UnlinkRecordsBefore(stream.id, receipt.unlinked_before_epoch));
+      ASSIGN_OR_RETURN(
+          receipt.records_unlinked,
+          store.UnlinkRecordsBefore(stream.id, receipt.unlinked_before_epoch));
     }
     result.streams.push_back(std::move(receipt));
   }

@@ -28,9 +28,9 @@ namespace privacity::rights {
 
 struct RetentionReceipt {
   std::string stream;
-  absl::Time retention_cutoff;      // records before this were deleted
+  absl::Time retention_cutoff;  // records before this were deleted
   int64_t records_deleted = 0;
-  int64_t data_keys_destroyed = 0;  // subject data keys of deleted epochs
+  int64_t data_keys_destroyed = 0;    // subject data keys of deleted epochs
   int64_t unlinked_before_epoch = 0;  // epochs below this are unlinkable
   int64_t pseudonym_keys_destroyed = 0;
   int64_t records_unlinked = 0;

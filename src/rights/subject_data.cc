@@ -23,8 +23,8 @@ std::string Rfc3339(absl::Time t) {
 absl::StatusOr<Json> ParsePayload(const SubjectRecord& r) {
   Json j = Json::parse(r.payload_json, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
-    return absl::DataLossError(
-        absl::StrCat("record ", r.id, " of stream ", r.stream, ": payload is not a JSON object"));
+    return absl::DataLossError(absl::StrCat("record ", r.id, " of stream ", r.stream,
+                                            ": payload is not a JSON object"));
   }
   return j;
 }
@@ -52,7 +52,8 @@ std::string CellText(const Json& v) {
 
 absl::StatusOr<SubjectData> LoadSubjectData(store::Store& store, crypto::Keyring& keyring,
                                             const std::string& blind_index) {
-  if (blind_index.empty()) return absl::InvalidArgumentError("subject data: blind index is empty");
+  if (blind_index.empty())
+    return absl::InvalidArgumentError("subject data: blind index is empty");
   ASSIGN_OR_RETURN(std::vector<store::StoredRecord> records,
                    store.FindRecordsBySubject(blind_index));
   SubjectData data;
@@ -73,7 +74,8 @@ absl::StatusOr<SubjectData> LoadSubjectData(store::Store& store, crypto::Keyring
           continue;
         }
         if (!key.ok()) return key.status();
-        ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead, crypto::Aead::Create(key->key));
+        ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead,
+                         crypto::Aead::Create(key->key));
         it = keys.emplace(r.key_id, std::move(aead)).first;
       }
       absl::StatusOr<std::string> opened =
@@ -90,11 +92,14 @@ absl::StatusOr<SubjectData> LoadSubjectData(store::Store& store, crypto::Keyring
   return data;
 }
 
-absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store, crypto::Keyring& keyring,
-                                             RequestsDesk& desk, const std::string& blind_index,
+absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store,
+                                             crypto::Keyring& keyring, RequestsDesk& desk,
+                                             const std::string& blind_index,
                                              store::RightsRequestKind kind) {
-  if (kind != store::RightsRequestKind::kAccess && kind != store::RightsRequestKind::kExport) {
-    return absl::InvalidArgumentError("subject data: the request kind must be access or export");
+  if (kind != store::RightsRequestKind::kAccess &&
+      kind != store::RightsRequestKind::kExport) {
+    return absl::InvalidArgumentError(
+        "subject data: the request kind must be access or export");
   }
   ASSIGN_OR_RETURN(store::RightsRequest request, desk.Open(kind, blind_index));
   absl::StatusOr<SubjectData> data = LoadSubjectData(store, keyring, blind_index);
@@ -102,7 +107,8 @@ absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store, crypto::Keyrin
     // The failure is the trust's: the request stays open for the desk.
     return data.status();
   }
-  RETURN_IF_ERROR(desk.Complete(request.id, absl::StrCat(data->records.size(), " records")));
+  RETURN_IF_ERROR(
+      desk.Complete(request.id, absl::StrCat(data->records.size(), " records")));
   return data;
 }
 
@@ -116,8 +122,8 @@ std::string ExportJson(const SubjectData& data, absl::Time exported_at) {
     if (added) streams.push_back(Json{{"stream", r.stream}, {"records", Json::array()}});
     Json fields = Json::parse(r.payload_json, nullptr, /*allow_exceptions=*/false);
     if (!fields.is_object()) fields = Json::object();  // LoadSubjectData checked it
-    streams[it->second]["records"].push_back(
-        Json{{"record_id", r.id}, {"time", Rfc3339(r.time)}, {"fields", std::move(fields)}});
+    streams[it->second]["records"].push_back(Json{
+        {"record_id", r.id}, {"time", Rfc3339(r.time)}, {"fields", std::move(fields)}});
   }
   out["streams"] = std::move(streams);
   out["unreadable"] = data.unreadable;
@@ -138,13 +144,14 @@ absl::StatusOr<std::vector<CsvFile>> ExportCsv(const SubjectData& data) {
     if (added) tables.emplace_back(r.stream, Table{});
     Table& t = tables[it->second].second;
     for (const auto& [name, value] : fields.items()) {
-      if (t.column_index.emplace(name, t.columns.size()).second) t.columns.push_back(name);
+      if (t.column_index.emplace(name, t.columns.size()).second)
+        t.columns.push_back(name);
     }
     t.rows.emplace_back(&r, std::move(fields));
   }
   std::vector<CsvFile> files;
   for (auto& [stream, t] : tables) {
-    std::string csv = "record_id,time";
+    std::string csv = "record_id,record_time";
     for (const std::string& c : t.columns) {
       csv.push_back(',');
       AppendCsvCell(c, csv);

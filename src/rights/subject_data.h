@@ -11,7 +11,7 @@
 //         `fields` is the stored payload as it was sealed (pseudonyms of
 //         the record's epoch, coarsened values).
 //   CSV   one file per stream (RFC 4180, CRLF line ends): a header
-//         "record_id,time,<fields in order of first appearance>" and one
+//         "record_id,record_time,<fields in order of first appearance>" and one
 //         row per record; strings as they are, other JSON values in their
 //         JSON text, a missing field empty. CsvSections joins the files into
 //         one download, each preceded by a line "# stream: <id>" and
@@ -53,8 +53,9 @@ absl::StatusOr<SubjectData> LoadSubjectData(store::Store& store, crypto::Keyring
 // LoadSubjectData, recorded on the desk as an access or export request
 // (completed, with the record count as detail).
 // REQUIRES: kind is kAccess or kExport.
-absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store, crypto::Keyring& keyring,
-                                             RequestsDesk& desk, const std::string& blind_index,
+absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store,
+                                             crypto::Keyring& keyring, RequestsDesk& desk,
+                                             const std::string& blind_index,
                                              store::RightsRequestKind kind);
 
 std::string ExportJson(const SubjectData& data, absl::Time exported_at);

@@ -49,17 +49,18 @@ const char* ToString(RightsRequestStatus status) {
 }
 
 std::optional<RightsRequestKind> ParseRightsRequestKind(const std::string& name) {
-  for (RightsRequestKind k :
-       {RightsRequestKind::kAccess, RightsRequestKind::kExport, RightsRequestKind::kConsent,
-        RightsRequestKind::kObjection, RightsRequestKind::kErasure}) {
+  for (RightsRequestKind k : {RightsRequestKind::kAccess, RightsRequestKind::kExport,
+                              RightsRequestKind::kConsent, RightsRequestKind::kObjection,
+                              RightsRequestKind::kErasure}) {
     if (name == ToString(k)) return k;
   }
   return std::nullopt;
 }
 
 std::optional<RightsRequestStatus> ParseRightsRequestStatus(const std::string& name) {
-  for (RightsRequestStatus s : {RightsRequestStatus::kOpen, RightsRequestStatus::kCompleted,
-                                RightsRequestStatus::kRefused}) {
+  for (RightsRequestStatus s :
+       {RightsRequestStatus::kOpen, RightsRequestStatus::kCompleted,
+        RightsRequestStatus::kRefused}) {
     if (name == ToString(s)) return s;
   }
   return std::nullopt;
@@ -92,10 +93,12 @@ class OneShot {
 };
 
 int BindText(sqlite3_stmt* stmt, int col, const std::string& s) {
-  return sqlite3_bind_text(stmt, col, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+  return sqlite3_bind_text(stmt, col, s.data(), static_cast<int>(s.size()),
+                           SQLITE_STATIC);
 }
 int BindBlob(sqlite3_stmt* stmt, int col, const std::string& s) {
-  return sqlite3_bind_blob(stmt, col, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+  return sqlite3_bind_blob(stmt, col, s.data(), static_cast<int>(s.size()),
+                           SQLITE_STATIC);
 }
 std::string ColumnBytes(sqlite3_stmt* stmt, int col) {
   const void* data = sqlite3_column_blob(stmt, col);
@@ -104,7 +107,8 @@ std::string ColumnBytes(sqlite3_stmt* stmt, int col) {
   return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
-absl::Status CheckSize(const std::string& s, absl::string_view op, absl::string_view field) {
+absl::Status CheckSize(const std::string& s, absl::string_view op,
+                       absl::string_view field) {
   if (s.size() > INT_MAX) {
     return absl::InvalidArgumentError(absl::StrCat(op, ": ", field, " is too long"));
   }
@@ -122,8 +126,8 @@ absl::StatusOr<RightsRequest> ReadRequest(Connection& conn, sqlite3_stmt* stmt) 
   const std::optional<RightsRequestKind> k = ParseRightsRequestKind(kind);
   const std::optional<RightsRequestStatus> s = ParseRightsRequestStatus(status);
   if (!k.has_value() || !s.has_value()) {
-    return absl::DataLossError(absl::StrCat("sqlite store ", conn.path(),
-                                            ": rights request has an unknown kind or status"));
+    return absl::DataLossError(absl::StrCat(
+        "sqlite store ", conn.path(), ": rights request has an unknown kind or status"));
   }
   r.kind = *k;
   r.status = *s;
@@ -143,7 +147,8 @@ class SqliteRightsStore final : public RightsStore {
 
   absl::Status InsertRequest(const RightsRequest& request) override {
     constexpr absl::string_view kOp = "insert rights request";
-    if (request.id.empty()) return absl::InvalidArgumentError("insert rights request: empty id");
+    if (request.id.empty())
+      return absl::InvalidArgumentError("insert rights request: empty id");
     RETURN_IF_ERROR(CheckSize(request.id, kOp, "id"));
     RETURN_IF_ERROR(CheckSize(request.blind_index, kOp, "blind index"));
     RETURN_IF_ERROR(CheckSize(request.detail, kOp, "detail"));
@@ -153,11 +158,12 @@ class SqliteRightsStore final : public RightsStore {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(
         OneShot stmt,
-        OneShot::Prepare(*conn,
-                         "INSERT INTO rights_requests (id, kind, status, blind_index, "
-                         "created_us, deadline_us, completed_us, detail) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
-                         kOp));
+        OneShot::Prepare(
+            *conn,
+            "INSERT INTO rights_requests (id, kind, status, blind_index, "
+            "created_us, deadline_us, completed_us, detail) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
+            kOp));
     sqlite3_stmt* s = stmt.get();
     int rc = BindText(s, 1, request.id) | BindText(s, 2, kind) | BindText(s, 3, status) |
              (request.blind_index.empty() ? sqlite3_bind_null(s, 4)
@@ -183,7 +189,8 @@ class SqliteRightsStore final : public RightsStore {
     RETURN_IF_ERROR(CheckSize(id, kOp, "id"));
     RETURN_IF_ERROR(CheckSize(detail, kOp, "detail"));
     if (status == RightsRequestStatus::kOpen) {
-      return absl::InvalidArgumentError("close rights request: the new status must not be open");
+      return absl::InvalidArgumentError(
+          "close rights request: the new status must not be open");
     }
     const std::string status_name = ToString(status);
     const std::string open_name = ToString(RightsRequestStatus::kOpen);
@@ -206,8 +213,9 @@ class SqliteRightsStore final : public RightsStore {
       if (sqlite3_changes(conn->db()) == 1) return absl::OkStatus();
     }
     ASSIGN_OR_RETURN(RightsRequest existing, Get(*conn, id));
-    return absl::FailedPreconditionError(absl::StrCat(
-        "close rights request ", id, ": the request is already ", ToString(existing.status)));
+    return absl::FailedPreconditionError(absl::StrCat("close rights request ", id,
+                                                      ": the request is already ",
+                                                      ToString(existing.status)));
   }
 
   absl::StatusOr<RightsRequest> GetRequest(const std::string& id) override {
@@ -219,10 +227,10 @@ class SqliteRightsStore final : public RightsStore {
   absl::StatusOr<std::vector<RightsRequest>> ListRequests(
       const RightsRequestFilter& filter) override {
     constexpr absl::string_view kOp = "list rights requests";
-    const std::string sql = absl::StrCat(
-        "SELECT ", kColumns, " FROM rights_requests",
-        filter.status.has_value() ? " WHERE status = ?1" : "",
-        " ORDER BY created_us, id", filter.limit > 0 ? " LIMIT ?2" : "");
+    const std::string sql =
+        absl::StrCat("SELECT ", kColumns, " FROM rights_requests",
+                     filter.status.has_value() ? " WHERE status = ?1" : "",
+                     " ORDER BY created_us, id", filter.limit > 0 ? " LIMIT ?2" : "");
     const std::string status =
         filter.status.has_value() ? ToString(*filter.status) : std::string();
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
@@ -249,9 +257,9 @@ class SqliteRightsStore final : public RightsStore {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(
         OneShot stmt,
-        OneShot::Prepare(*conn,
-                         "UPDATE rights_requests SET blind_index = NULL WHERE blind_index = ?1",
-                         kOp));
+        OneShot::Prepare(
+            *conn, "UPDATE rights_requests SET blind_index = NULL WHERE blind_index = ?1",
+            kOp));
     BindBlob(stmt.get(), 1, blind_index);
     const int rc = sqlite3_step(stmt.get());
     if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
@@ -266,11 +274,12 @@ class SqliteRightsStore final : public RightsStore {
     }
     RETURN_IF_ERROR(CheckSize(blind_index, kOp, "blind index"));
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
-    ASSIGN_OR_RETURN(OneShot stmt,
-                     OneShot::Prepare(*conn,
-                                      "SELECT id FROM keys WHERE kind = ?1 AND subject = ?2 "
-                                      "ORDER BY id",
-                                      kOp));
+    ASSIGN_OR_RETURN(
+        OneShot stmt,
+        OneShot::Prepare(*conn,
+                         "SELECT id FROM keys WHERE kind = ?1 AND subject = ?2 "
+                         "ORDER BY id",
+                         kOp));
     sqlite3_bind_int(stmt.get(), 1, static_cast<int>(crypto::KeyKind::kSubjectDek));
     BindBlob(stmt.get(), 2, blind_index);
     std::vector<int64_t> ids;
