@@ -1,12 +1,17 @@
 // `privacity log ...` as the binary runs it: the real command registration
 // (src/cli/log_command.cc) on a CLI11 app.
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "audit/test_util.h"
 #include "cli/commands.h"
 #include "gtest/gtest.h"
+#include "trust_fixture.h"
 
 namespace privacity::cli {
 namespace {
@@ -73,11 +78,84 @@ TEST(LogCommand, EveryEmbeddedVector) {
   }
 }
 
-TEST(LogCommand, VerifyAndProveAreNotYetAvailable) {
-  CommandRun verify = RunLog("log verify --data-dir /tmp/x");
-  EXPECT_EQ(verify.exit_code, 2);
-  EXPECT_NE(verify.err.find("not yet available"), std::string::npos);
-  EXPECT_EQ(RunLog("log prove --index 3").exit_code, 2);
+// verify, prove and checkpoint on a trust initialised from the demo city.
+class LogCommandOnTrust : public audit::testing::TrustFixture {
+ protected:
+  std::string Args() const {
+    return " --config " + audit::testing::DemoCityYaml() + " --data-dir " + dir_;
+  }
+  std::string WriteFile(const std::string& name, const std::string& content) {
+    const std::string path = (std::filesystem::path(dir_) / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  void Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+};
+
+TEST_F(LogCommandOnTrust, VerifyNeedsACheckpoint) {
+  CommandRun run = RunLog("log verify" + Args());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.out.find("no checkpoint"), std::string::npos) << run.out;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1);
+}
+
+TEST_F(LogCommandOnTrust, CheckpointVerifyProveAndCheckProof) {
+  CommandRun first = RunLog("log checkpoint" + Args());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("demo-city/privacity-log\n5\n"), std::string::npos) << first.out;
+  const std::string since = WriteFile("first.checkpoint", first.out);
+
+  AppendFiller(40);
+  CommandRun second = RunLog("log checkpoint" + Args());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("\n45\n"), std::string::npos) << second.out;
+
+  CommandRun verify = RunLog("log verify" + Args() + " --since " + since);
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(verify.out.rfind("log verifies: 45 entries", 0), 0u) << verify.out;
+
+  // prove > p.json && check-proof p.json
+  for (const std::string& extra : {std::string(" --index 0"), std::string(" --index 44"),
+                                   std::string(" --index 2 --size 5")}) {
+    CommandRun prove = RunLog("log prove" + Args() + extra);
+    ASSERT_EQ(prove.exit_code, 0) << prove.err;
+    const std::string proof = WriteFile("p.json", prove.out);
+    CommandRun check = RunLog("log check-proof " + proof);
+    EXPECT_EQ(check.exit_code, 0) << extra << ": " << check.out << check.err;
+  }
+  EXPECT_EQ(RunLog("log prove" + Args() + " --index 45").exit_code, 1);
+
+  // A checkpoint from another log (signed by another key) is refused.
+  const std::string forged = WriteFile(
+      "forged.checkpoint",
+      "demo-city/privacity-log\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n"
+      "\u2014 demo-city/privacity-log AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n");
+  EXPECT_EQ(RunLog("log verify" + Args() + " --since " + forged).exit_code, 1);
+}
+
+TEST_F(LogCommandOnTrust, TamperingWithAStoredEntryFailsVerify) {
+  AppendFiller(10);
+  ASSERT_EQ(RunLog("log checkpoint" + Args()).exit_code, 0);
+  ASSERT_EQ(RunLog("log verify" + Args()).exit_code, 0);
+  Sql("UPDATE log_entries SET data = CAST(replace(CAST(data AS TEXT), 'traffic.anpr', "
+      "'traffic.xxxx') AS BLOB) WHERE idx = 7");
+  CommandRun verify = RunLog("log verify" + Args());
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_EQ(verify.out.rfind("log does not verify: ", 0), 0u) << verify.out;
+  EXPECT_NE(verify.out.find("7"), std::string::npos) << verify.out;
+  EXPECT_EQ(std::count(verify.out.begin(), verify.out.end(), '\n'), 1);
+}
+
+TEST_F(LogCommandOnTrust, TamperingWithAStoredHashFailsVerify) {
+  AppendFiller(10);
+  ASSERT_EQ(RunLog("log checkpoint" + Args()).exit_code, 0);
+  Sql("UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1");
+  EXPECT_EQ(RunLog("log verify" + Args()).exit_code, 1);
 }
 
 }  // namespace
