@@ -11,6 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/random.h"
+#include "audit/checkpoint.h"
+#include "audit/leaves.h"
+#include "audit/log.h"
+#include "audit/tiles.h"
 #include "common/time_util.h"
 #include "config/loader.h"
 #include "gtest/gtest.h"
@@ -71,9 +75,15 @@ class SpineTest : public ::testing::Test {
   }
 
   ingest::IngestSummary Ingest(const std::string& stream, const std::string& path) {
+    // As the CLI does: one transparency-log leaf per ingest call.
+    ingest::FileIngestOptions options;
+    options.ingest.on_committed = [this, stream](const ingest::IngestSummary& s,
+                                                 const std::string& digest) {
+      return trust_->audit().AppendIngest(stream, s.accepted, s.rejected, digest).status();
+    };
     auto summary = ingest::IngestFile(*trust_->config().FindStream(stream),
                                       trust_->store(), trust_->keyring(), random_, clock_,
-                                      path, ingest::FileIngestOptions{});
+                                      path, options);
     EXPECT_TRUE(summary.ok()) << summary.status();
     return summary.ok() ? *summary : ingest::IngestSummary{};
   }
@@ -359,6 +369,88 @@ TEST_F(SpineTest, ReopenedTrustReadsWhatWasStored) {
             2000u);
   EXPECT_TRUE(
       absl::IsAlreadyExists(server::Trust::Initialize(*config, dir_, clock_, random_)));
+}
+
+TEST_F(SpineTest, TransparencyLogRecordsIngestsAndDecisionsWithoutPersonalData) {
+  auto log_entries = [&] {
+    EXPECT_TRUE(trust_->audit().log().Reload().ok());
+    auto entries =
+        trust_->audit().storage().ReadEntries(0, trust_->audit().log().head().size);
+    EXPECT_TRUE(entries.ok()) << entries.status();
+    std::vector<nlohmann::json> out;
+    for (const audit::LogEntry& e : entries.value_or(std::vector<audit::LogEntry>{})) {
+      auto leaf = audit::ParseLeaf(e.data);
+      EXPECT_TRUE(leaf.ok()) << leaf.status();
+      out.push_back(leaf.value_or(nlohmann::json()));
+    }
+    return out;
+  };
+  // Initialisation: the config and the four trust-wide keys.
+  const size_t initial = log_entries().size();
+  EXPECT_EQ(initial, 5u);
+
+  LoadDemo();
+  std::vector<nlohmann::json> leaves = log_entries();
+  ASSERT_EQ(leaves.size(), initial + 4);
+  const std::vector<std::pair<std::string, int>> ingested = {
+      {"energy.meter_readings", 3360},
+      {"mobility.trips", 1500},
+      {"footfall.counts", 5376},
+      {"traffic.anpr", 2000}};
+  std::set<std::string> digests;
+  for (size_t i = 0; i < ingested.size(); ++i) {
+    const nlohmann::json& leaf = leaves[initial + i];
+    EXPECT_EQ(leaf["type"], "ingest_batch");
+    EXPECT_EQ(leaf["stream"], ingested[i].first);
+    EXPECT_EQ(leaf["accepted"], ingested[i].second);
+    digests.insert(leaf["digest"].get<std::string>());
+  }
+  EXPECT_EQ(digests.size(), 4u);
+
+  // One decision leaf per read, permits and denials alike.
+  EXPECT_EQ(ReadAs("transport-dept", "traffic-management", "traffic.anpr").rows.size(),
+            2000u);
+  EXPECT_FALSE(ReadAs("energy-utility", "marketing", "energy.meter_readings")
+                   .result.decision.permitted());
+  leaves = log_entries();
+  ASSERT_EQ(leaves.size(), initial + 6);
+  EXPECT_EQ(leaves[initial + 4]["type"], "decision");
+  EXPECT_EQ(leaves[initial + 4]["result"], "permit");
+  EXPECT_EQ(leaves[initial + 4]["party"], "transport-dept");
+  EXPECT_EQ(leaves[initial + 4]["rows"], 2000);
+  EXPECT_EQ(leaves[initial + 5]["result"], "deny");
+  EXPECT_EQ(leaves[initial + 5]["reason"], "purpose-prohibited");
+  EXPECT_EQ(leaves[initial + 5]["rows"], 0);
+
+  // No identifier of the demo data is in any leaf.
+  std::string bytes;
+  for (const nlohmann::json& leaf : leaves) bytes += leaf.dump();
+  int checked = 0;
+  for (const std::string& line : std::vector<std::string>(
+           absl::StrSplit(ReadAll(kDemo / "data/energy.meter_readings.csv"), '\n'))) {
+    if (!line.starts_with("MAC")) continue;
+    EXPECT_EQ(bytes.find(line.substr(0, line.find(','))), std::string::npos);
+    ++checked;
+  }
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(
+           ReadAll(kDemo / "data/traffic.anpr.ndjson"), '\n', absl::SkipEmpty()))) {
+    const std::string plate = nlohmann::json::parse(line)["plate"];
+    EXPECT_EQ(bytes.find(plate), std::string::npos);
+    EXPECT_EQ(bytes.find(transform::NormalizeIdentifier(plate)), std::string::npos);
+    ++checked;
+  }
+  EXPECT_GT(checked, 2000);
+
+  // The log verifies and a checkpoint covers all of it.
+  EXPECT_TRUE(audit::VerifyStorage(trust_->audit().storage()).ok());
+  auto note = trust_->audit().Checkpoint();
+  ASSERT_TRUE(note.ok()) << note.status();
+  auto checkpoint =
+      audit::OpenCheckpoint(*note, trust_->audit().verifier(), trust_->audit().origin());
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->size, initial + 6);
+  audit::StorageTileSource tiles(trust_->audit().storage(), checkpoint->size);
+  EXPECT_TRUE(audit::VerifyTiles(tiles, checkpoint->size, checkpoint->root, {}).ok());
 }
 
 TEST_F(SpineTest, RefusesAMasterKeyReadableByOthers) {
