@@ -59,7 +59,8 @@ absl::StatusOr<LogFrontier> StoreLogStorage::ReadFrontier() {
   LogFrontier out;
   out.size = row.size;
   for (size_t i = 0; i < row.hashes.size(); i += kHashSize) {
-    ASSIGN_OR_RETURN(Hash h, HashFromBytes(absl::string_view(row.hashes).substr(i, kHashSize)));
+    ASSIGN_OR_RETURN(Hash h,
+                     HashFromBytes(absl::string_view(row.hashes).substr(i, kHashSize)));
     out.hashes.push_back(h);
   }
   return out;
@@ -71,14 +72,15 @@ absl::StatusOr<std::vector<LogEntry>> StoreLogStorage::ReadEntries(uint64_t begi
   std::vector<LogEntry> out;
   out.reserve(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    ASSIGN_OR_RETURN(Hash h,
-                     StoredHash(rows[i].leaf_hash, absl::StrCat("leaf hash ", begin + i)));
+    ASSIGN_OR_RETURN(
+        Hash h, StoredHash(rows[i].leaf_hash, absl::StrCat("leaf hash ", begin + i)));
     out.push_back(LogEntry{std::move(rows[i].data), h});
   }
   return out;
 }
 
-absl::StatusOr<std::vector<Hash>> StoreLogStorage::ReadNodes(absl::Span<const NodeId> ids) {
+absl::StatusOr<std::vector<Hash>> StoreLogStorage::ReadNodes(
+    absl::Span<const NodeId> ids) {
   std::vector<store::LogNodeKey> keys;
   keys.reserve(ids.size());
   for (const NodeId& id : ids) keys.push_back(store::LogNodeKey{id.level, id.index});
@@ -86,7 +88,8 @@ absl::StatusOr<std::vector<Hash>> StoreLogStorage::ReadNodes(absl::Span<const No
   return StoredHashes(rows, "node hash");
 }
 
-absl::StatusOr<std::vector<Hash>> StoreLogStorage::ReadNodeRange(int level, uint64_t begin,
+absl::StatusOr<std::vector<Hash>> StoreLogStorage::ReadNodeRange(int level,
+                                                                 uint64_t begin,
                                                                  uint64_t end) {
   ASSIGN_OR_RETURN(std::vector<std::string> rows,
                    store_.ReadNodeRange(level, begin, end));

@@ -53,7 +53,8 @@ struct ProveOptions {
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open the file"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": cannot read the file"));
   return text;
 }
@@ -69,14 +70,16 @@ absl::StatusOr<audit::Checkpoint> LatestCheckpoint(server::AuditTrail& trail) {
   absl::StatusOr<audit::Checkpoint> checkpoint =
       audit::OpenCheckpoint(*note, trail.verifier(), trail.origin());
   if (!checkpoint.ok()) {
-    return absl::Status(checkpoint.status().code(),
-                        absl::StrCat("latest checkpoint: ", checkpoint.status().message()));
+    return absl::Status(
+        checkpoint.status().code(),
+        absl::StrCat("latest checkpoint: ", checkpoint.status().message()));
   }
   return checkpoint;
 }
 
 // Every check of `log verify`; OK when all hold, else the first failure.
-absl::StatusOr<audit::Checkpoint> VerifyLog(server::Trust& trust, const std::string& since) {
+absl::StatusOr<audit::Checkpoint> VerifyLog(server::Trust& trust,
+                                            const std::string& since) {
   server::AuditTrail& trail = trust.audit();
   ASSIGN_OR_RETURN(audit::Checkpoint latest, LatestCheckpoint(trail));
   audit::LogStorage& storage = trail.storage();
@@ -90,7 +93,8 @@ absl::StatusOr<audit::Checkpoint> VerifyLog(server::Trust& trust, const std::str
     }
     if (earlier->size > latest.size) {
       return absl::DataLossError(absl::StrCat("checkpoint ", earlier->size, " in ", since,
-                                              " is larger than the latest, ", latest.size));
+                                              " is larger than the latest, ",
+                                              latest.size));
     }
     ASSIGN_OR_RETURN(std::vector<audit::Hash> proof,
                      audit::ConsistencyProof(storage, earlier->size, latest.size));
@@ -108,7 +112,8 @@ absl::StatusOr<audit::Checkpoint> VerifyLog(server::Trust& trust, const std::str
   options.entries = audit::EntryCheck::kHashEntries;
   options.on_entry = [](uint64_t index, absl::string_view entry) -> absl::Status {
     if (absl::Status s = audit::ParseLeaf(entry).status(); !s.ok()) {
-      return absl::DataLossError(absl::StrCat("entry ", index, " is not a leaf: ", s.message()));
+      return absl::DataLossError(
+          absl::StrCat("entry ", index, " is not a leaf: ", s.message()));
     }
     return absl::OkStatus();
   };
@@ -156,7 +161,8 @@ void AddLogCommand(CLI::App& app, int& exit_code) {
       exit_code = ReportError(trust.status());
       return;
     }
-    absl::StatusOr<audit::Checkpoint> verified = VerifyLog(**trust, verify_options->since);
+    absl::StatusOr<audit::Checkpoint> verified =
+        VerifyLog(**trust, verify_options->since);
     if (!verified.ok()) {
       std::cout << "log does not verify: " << verified.status().message() << "\n";
       exit_code = 1;

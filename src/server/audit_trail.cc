@@ -51,7 +51,8 @@ std::string LogOrigin(const config::City& city) {
   bool dash = false;
   for (char c : city.name) {
     const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (std::isalnum(static_cast<unsigned char>(lower)) && static_cast<unsigned char>(c) < 0x80) {
+    if (std::isalnum(static_cast<unsigned char>(lower)) &&
+        static_cast<unsigned char>(c) < 0x80) {
       slug.push_back(lower);
       dash = false;
     } else if (lower == '.' || lower == '-') {
@@ -73,12 +74,14 @@ absl::StatusOr<std::unique_ptr<AuditTrail>> AuditTrail::Open(store::Store& store
                                                              std::string origin) {
   RETURN_IF_ERROR(audit::ValidateKeyName(origin));
   std::unique_ptr<AuditTrail> trail(new AuditTrail(store, clock, std::move(origin)));
-  ASSIGN_OR_RETURN(crypto::UnwrappedKey key, keyring.GetOrCreate(crypto::KeyName{
-                                                 .kind = crypto::KeyKind::kLogSigning}));
+  ASSIGN_OR_RETURN(
+      crypto::UnwrappedKey key,
+      keyring.GetOrCreate(crypto::KeyName{.kind = crypto::KeyKind::kLogSigning}));
   if (key.key.size() != audit::kEd25519SeedSize) {
     return absl::DataLossError("the log signing key is not 32 bytes");
   }
-  ASSIGN_OR_RETURN(trail->signer_, audit::NoteSigner::Create(trail->origin_, key.key.view()));
+  ASSIGN_OR_RETURN(trail->signer_,
+                   audit::NoteSigner::Create(trail->origin_, key.key.view()));
   ASSIGN_OR_RETURN(trail->verifier_, trail->signer_->Verifier());
   trail->storage_ = std::make_unique<audit::StoreLogStorage>(store.log());
   ASSIGN_OR_RETURN(trail->log_, audit::Log::Open(*trail->storage_));
@@ -136,7 +139,8 @@ absl::StatusOr<uint64_t> AuditTrail::AppendDecision(const config::CityConfig& co
   leaf.time = clock_.Now();
   leaf.party = KnownToken(request.party, request.party == policy::kPublicParty ||
                                              config.FindParty(request.party) != nullptr);
-  leaf.purpose = KnownToken(request.purpose, config.FindPurpose(request.purpose) != nullptr);
+  leaf.purpose =
+      KnownToken(request.purpose, config.FindPurpose(request.purpose) != nullptr);
   const config::Stream* stream = config.FindStream(request.stream);
   leaf.stream = KnownToken(request.stream, stream != nullptr);
   leaf.level = LeafLevel(request.level);
@@ -160,7 +164,8 @@ absl::StatusOr<uint64_t> AuditTrail::AppendDecision(const config::CityConfig& co
 absl::StatusOr<std::string> AuditTrail::LatestCheckpoint() {
   ASSIGN_OR_RETURN(std::optional<store::LogCheckpointRow> latest,
                    store_.log().LatestCheckpoint());
-  if (!latest.has_value()) return absl::NotFoundError("no checkpoint has been signed yet");
+  if (!latest.has_value())
+    return absl::NotFoundError("no checkpoint has been signed yet");
   return latest->note;
 }
 
@@ -174,38 +179,37 @@ absl::StatusOr<std::string> AuditTrail::Checkpoint() {
     ASSIGN_OR_RETURN(audit::Checkpoint previous,
                      audit::OpenCheckpoint(latest->note, *verifier_, origin_));
     if (previous.size != latest->size) {
-      return absl::DataLossError(absl::StrCat("stored checkpoint ", latest->size,
-                                              " names another size"));
+      return absl::DataLossError(
+          absl::StrCat("stored checkpoint ", latest->size, " names another size"));
     }
     if (head.size < previous.size) {
-      return absl::DataLossError(
-          absl::StrCat("the stored log has ", head.size,
-                       " entries, fewer than checkpoint ", previous.size, " signed"));
+      return absl::DataLossError(absl::StrCat("the stored log has ", head.size,
+                                              " entries, fewer than checkpoint ",
+                                              previous.size, " signed"));
     }
     ASSIGN_OR_RETURN(std::vector<audit::Hash> proof,
                      log_->ConsistencyProof(previous.size, head.size));
     if (!audit::VerifyConsistency(previous.size, head.size, proof, previous.root,
                                   head.root)
              .ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "the log is not consistent with checkpoint ", previous.size,
-          ": refusing to sign"));
+      return absl::DataLossError(
+          absl::StrCat("the log is not consistent with checkpoint ", previous.size,
+                       ": refusing to sign"));
     }
     if (head.size == previous.size) return latest->note;
   }
   audit::Checkpoint checkpoint{.origin = origin_, .size = head.size, .root = head.root};
   ASSIGN_OR_RETURN(std::string note, audit::SignCheckpoint(checkpoint, *signer_));
-  store::LogCheckpointRow row{.size = head.size,
-                              .note = note,
-                              .created_us = absl::ToUnixMicros(clock_.Now())};
+  store::LogCheckpointRow row{
+      .size = head.size, .note = note, .created_us = absl::ToUnixMicros(clock_.Now())};
   const absl::Status put = store_.log().PutCheckpoint(row);
   if (absl::IsAlreadyExists(put)) {
     // Another process signed this size: same tree, same key, same note.
     ASSIGN_OR_RETURN(std::optional<store::LogCheckpointRow> stored,
                      store_.log().GetCheckpoint(head.size));
     if (!stored.has_value() || stored->note != note) {
-      return absl::DataLossError(absl::StrCat("a different checkpoint of size ", head.size,
-                                              " is stored"));
+      return absl::DataLossError(
+          absl::StrCat("a different checkpoint of size ", head.size, " is stored"));
     }
     return note;
   }

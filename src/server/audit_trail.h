@@ -68,8 +68,7 @@ class AuditTrail {
   // as "-", so a request can never put free text in the log.
   absl::StatusOr<uint64_t> AppendDecision(const config::CityConfig& config,
                                           const policy::AccessRequest& request,
-                                          const policy::Decision& decision,
-                                          int64_t rows);
+                                          const policy::Decision& decision, int64_t rows);
 
   // Signs a checkpoint of the current tree when it is larger than the
   // latest stored checkpoint, stores it, and returns the latest signed note

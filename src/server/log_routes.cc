@@ -108,7 +108,8 @@ absl::StatusOr<HttpResponse> Inclusion(AuditTrail& trail, const HttpRequest& req
 absl::StatusOr<HttpResponse> Consistency(AuditTrail& trail, const HttpRequest& request) {
   RETURN_IF_ERROR(CheckGet(request));
   ASSIGN_OR_RETURN(std::optional<uint64_t> from, QueryNumber(request, "from"));
-  if (!from.has_value()) return absl::InvalidArgumentError("query parameter 'from' is required");
+  if (!from.has_value())
+    return absl::InvalidArgumentError("query parameter 'from' is required");
   ASSIGN_OR_RETURN(std::optional<uint64_t> to, QueryNumber(request, "to"));
   if (!to.has_value()) {
     ASSIGN_OR_RETURN(to, CheckpointSize(trail));
@@ -176,8 +177,8 @@ HttpResponse HandleLogCheckpoint(AuditTrail& trail, const HttpRequest& request) 
 
 HttpResponse HandleLogKey(AuditTrail& trail, const HttpRequest& request) {
   if (absl::Status s = CheckGet(request); !s.ok()) return ErrorResponse(s);
-  return TextResponse(absl::StrCat(trail.VerifierKey(), "\n"), "text/plain; charset=utf-8",
-                      kNoCache);
+  return TextResponse(absl::StrCat(trail.VerifierKey(), "\n"),
+                      "text/plain; charset=utf-8", kNoCache);
 }
 
 HttpResponse HandleLogTile(AuditTrail& trail, const HttpRequest& request) {

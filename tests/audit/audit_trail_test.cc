@@ -41,9 +41,9 @@ TEST_F(AuditTrailTest, InitialisationLogsTheConfigAndTheTrustWideKeys) {
   for (const std::string& e : entries) {
     auto leaf = ParseLeaf(e);
     ASSERT_TRUE(leaf.ok()) << leaf.status();
-    types.push_back((*leaf)["type"].get<std::string>() +
-                    ((*leaf).contains("kind") ? ":" + (*leaf)["kind"].get<std::string>()
-                                              : ""));
+    types.push_back(
+        (*leaf)["type"].get<std::string>() +
+        ((*leaf).contains("kind") ? ":" + (*leaf)["kind"].get<std::string>() : ""));
   }
   EXPECT_EQ(types[0], "config_change");
   EXPECT_EQ(types[1], "key_event:master");
@@ -75,8 +75,7 @@ TEST_F(AuditTrailTest, DecisionLeavesNeverCarryRequestText) {
                                 .stream = "traffic.anpr",
                                 .level = config::AccessLevel::kRecords,
                                 .fields = {"plate", "lane"}};
-  const policy::Decision deny =
-      policy::Decide(trust_->config(), request, clock_.Now());
+  const policy::Decision deny = policy::Decide(trust_->config(), request, clock_.Now());
   ASSERT_FALSE(deny.permitted());
   auto index = trust_->audit().AppendDecision(trust_->config(), request, deny, 0);
   ASSERT_TRUE(index.ok()) << index.status();
@@ -142,8 +141,10 @@ TEST_F(AuditTrailTest, RefusesToSignWhenTheLogDisagreesWithTheLatestCheckpoint) 
   Checkpoint forged{.origin = trust_->audit().origin(), .size = 6, .root = Hash{}};
   auto note = SignCheckpoint(forged, **signer);
   ASSERT_TRUE(note.ok());
-  ASSERT_TRUE(
-      trust_->store().log().PutCheckpoint({.size = 6, .note = *note, .created_us = 1}).ok());
+  ASSERT_TRUE(trust_->store()
+                  .log()
+                  .PutCheckpoint({.size = 6, .note = *note, .created_us = 1})
+                  .ok());
   AppendFiller(1);
   EXPECT_EQ(trust_->audit().Checkpoint().status().code(), absl::StatusCode::kDataLoss);
   // Nothing was signed past it.
@@ -154,8 +155,10 @@ TEST_F(AuditTrailTest, RefusesToSignWhenTheLogDisagreesWithTheLatestCheckpoint) 
   // A checkpoint larger than the stored log is refused too.
   forged.size = 100;
   auto beyond = SignCheckpoint(forged, **signer);
-  ASSERT_TRUE(
-      trust_->store().log().PutCheckpoint({.size = 100, .note = *beyond, .created_us = 2}).ok());
+  ASSERT_TRUE(trust_->store()
+                  .log()
+                  .PutCheckpoint({.size = 100, .note = *beyond, .created_us = 2})
+                  .ok());
   EXPECT_EQ(trust_->audit().Checkpoint().status().code(), absl::StatusCode::kDataLoss);
 }
 

@@ -107,7 +107,8 @@ TEST_F(LogCommandOnTrust, VerifyNeedsACheckpoint) {
 TEST_F(LogCommandOnTrust, CheckpointVerifyProveAndCheckProof) {
   CommandRun first = RunLog("log checkpoint" + Args());
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("demo-city/privacity-log\n5\n"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("demo-city/privacity-log\n5\n"), std::string::npos)
+      << first.out;
   const std::string since = WriteFile("first.checkpoint", first.out);
 
   AppendFiller(40);
@@ -134,7 +135,9 @@ TEST_F(LogCommandOnTrust, CheckpointVerifyProveAndCheckProof) {
   const std::string forged = WriteFile(
       "forged.checkpoint",
       "demo-city/privacity-log\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n"
-      "\u2014 demo-city/privacity-log AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n");
+      "\u2014 demo-city/privacity-log "
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+      "AAAAAAAA==\n");
   EXPECT_EQ(RunLog("log verify" + Args() + " --since " + forged).exit_code, 1);
 }
 

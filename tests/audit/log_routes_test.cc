@@ -129,7 +129,10 @@ TEST_F(LogRoutesTest, ProofsInTheCheckProofLayout) {
   EXPECT_EQ(CheckProofJson(json.dump()).verdict, ProofVerdict::kFails);
 
   for (const auto& query : std::vector<std::map<std::string, std::string>>{
-           {}, {{"index", "x"}}, {{"index", "-1"}}, {{"index", "25"}},
+           {},
+           {{"index", "x"}},
+           {{"index", "-1"}},
+           {{"index", "25"}},
            {{"index", "1"}, {"size", "1000"}}}) {
     EXPECT_EQ(
         server::HandleLogInclusionProof(trail, Get("/log/proof/inclusion", query)).status,

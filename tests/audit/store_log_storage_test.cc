@@ -1,6 +1,8 @@
 // audit::Log over the store (StoreLogStorage on SQLite) against the same log
 // in memory: same roots and proofs, durable across reopening, and safe with
 // two writers on one file.
+#include "audit/store_log_storage.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -16,7 +18,6 @@
 #include "audit/log.h"
 #include "audit/log_storage.h"
 #include "audit/merkle.h"
-#include "audit/store_log_storage.h"
 #include "common/random.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
@@ -103,7 +104,8 @@ TEST_F(StoreLogStorageTest, SameRootsAndProofsAsInMemory) {
     auto b = ConsistencyProof(*storage_, old.size, n);
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_EQ(*a, *b);
-    EXPECT_TRUE(VerifyConsistency(old.size, n, *b, old.root, (*db_log)->head().root).ok());
+    EXPECT_TRUE(
+        VerifyConsistency(old.size, n, *b, old.root, (*db_log)->head().root).ok());
   }
   EXPECT_TRUE(VerifyStorage(*storage_).ok());
   EXPECT_EQ((*db_log)->head().root, RootFromLeafHashes([&] {
@@ -225,14 +227,17 @@ TEST_F(StoreLogStorageTest, TamperedRowsAreFoundByVerifyStorage) {
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   ASSERT_TRUE(VerifyStorage(*storage_).ok());
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   EXPECT_EQ(VerifyStorage(*storage_).code(), absl::StatusCode::kDataLoss);
   // A hash of the wrong length is DataLoss too, never a crash.
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE log_nodes SET hash = x'0102' WHERE level = 1 AND idx = 2",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "UPDATE log_nodes SET hash = x'0102' WHERE level = 1 AND idx = 2",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   EXPECT_EQ(storage_->ReadNodes({NodeId{1, 2}}).status().code(),
             absl::StatusCode::kDataLoss);
   sqlite3_close(db);

@@ -180,9 +180,12 @@ TEST_P(LogStoreConformanceTest, TwoInstancesShareTheLogAndCannotBothAppendAtAnIn
 }
 
 TEST_P(LogStoreConformanceTest, Checkpoints) {
-  ASSERT_TRUE(log().PutCheckpoint({.size = 3, .note = "note 3\n", .created_us = 30}).ok());
-  ASSERT_TRUE(log().PutCheckpoint({.size = 9, .note = "note 9\n", .created_us = 90}).ok());
-  ASSERT_TRUE(log().PutCheckpoint({.size = 5, .note = "note 5\n", .created_us = 50}).ok());
+  ASSERT_TRUE(
+      log().PutCheckpoint({.size = 3, .note = "note 3\n", .created_us = 30}).ok());
+  ASSERT_TRUE(
+      log().PutCheckpoint({.size = 9, .note = "note 9\n", .created_us = 90}).ok());
+  ASSERT_TRUE(
+      log().PutCheckpoint({.size = 5, .note = "note 5\n", .created_us = 50}).ok());
   EXPECT_EQ(log().PutCheckpoint({.size = 5, .note = "other\n", .created_us = 51}).code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(log().PutCheckpoint({.size = 6, .note = "", .created_us = 1}).code(),

@@ -109,22 +109,23 @@ absl::Status ValidateBatch(const LogBatch& batch) {
   for (size_t i = 0; i < batch.entries.size(); ++i) {
     const LogEntryRow& e = batch.entries[i];
     if (e.data.empty() || e.data.size() > INT_MAX) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("append log: entry ", batch.first_index + i,
-                       " is empty or too long"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append log: entry ", batch.first_index + i, " is empty or too long"));
     }
-    RETURN_IF_ERROR(
-        CheckHash(e.leaf_hash, absl::StrCat("entry ", batch.first_index + i, " leaf hash")));
+    RETURN_IF_ERROR(CheckHash(
+        e.leaf_hash, absl::StrCat("entry ", batch.first_index + i, " leaf hash")));
   }
   for (const LogNodeRow& n : batch.nodes) {
     if (n.level < 1 || n.level > kMaxLogLevel || n.index >= (kMaxLogSize >> n.level)) {
       return absl::InvalidArgumentError("append log: node level or index out of range");
     }
     if (!Complete(n.level, n.index, batch.frontier.size)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "append log: node (", n.level, ", ", n.index, ") is not complete in the batch"));
+      return absl::InvalidArgumentError(absl::StrCat("append log: node (", n.level, ", ",
+                                                     n.index,
+                                                     ") is not complete in the batch"));
     }
-    RETURN_IF_ERROR(CheckHash(n.hash, absl::StrCat("node (", n.level, ", ", n.index, ")")));
+    RETURN_IF_ERROR(
+        CheckHash(n.hash, absl::StrCat("node (", n.level, ", ", n.index, ")")));
   }
   return absl::OkStatus();
 }
@@ -168,8 +169,8 @@ class SqliteLogStore final : public LogStore {
     if (!batch.nodes.empty()) {
       ASSIGN_OR_RETURN(
           Stmt stmt,
-          Stmt::Prepare(*conn,
-                        "INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)", kOp));
+          Stmt::Prepare(
+              *conn, "INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)", kOp));
       for (const LogNodeRow& n : batch.nodes) {
         stmt.Reset();
         sqlite3_bind_int(stmt.get(), 1, n.level);
@@ -186,8 +187,8 @@ class SqliteLogStore final : public LogStore {
     {
       ASSIGN_OR_RETURN(
           Stmt stmt,
-          Stmt::Prepare(*conn, "UPDATE log_frontier SET size = ?, hashes = ? WHERE id = 1",
-                        kOp));
+          Stmt::Prepare(
+              *conn, "UPDATE log_frontier SET size = ?, hashes = ? WHERE id = 1", kOp));
       sqlite3_bind_int64(stmt.get(), 1, static_cast<int64_t>(batch.frontier.size));
       BindBlob(stmt.get(), 2, batch.frontier.hashes);
       const int rc = sqlite3_step(stmt.get());
@@ -292,10 +293,9 @@ class SqliteLogStore final : public LogStore {
     ASSIGN_OR_RETURN(LogFrontierRow frontier, ReadFrontierRow(*conn, kOp));
     if (level < 0 || level > kMaxLogLevel || begin > end ||
         (end > begin && !Complete(level, end - 1, frontier.size))) {
-      return absl::OutOfRangeError(absl::StrCat("read log node range: level ", level, " [",
-                                                begin, ", ", end,
-                                                ") is not complete in the log of ",
-                                                frontier.size, " entries"));
+      return absl::OutOfRangeError(
+          absl::StrCat("read log node range: level ", level, " [", begin, ", ", end,
+                       ") is not complete in the log of ", frontier.size, " entries"));
     }
     std::vector<std::string> out;
     if (begin == end) return out;
@@ -303,10 +303,11 @@ class SqliteLogStore final : public LogStore {
     ASSIGN_OR_RETURN(
         Stmt stmt,
         Stmt::Prepare(*conn,
-                      level == 0 ? "SELECT idx, leaf_hash FROM log_entries WHERE idx >= ? "
-                                   "AND idx < ? ORDER BY idx"
-                                 : "SELECT idx, hash FROM log_nodes WHERE level = ?3 "
-                                   "AND idx >= ?1 AND idx < ?2 ORDER BY idx",
+                      level == 0
+                          ? "SELECT idx, leaf_hash FROM log_entries WHERE idx >= ? "
+                            "AND idx < ? ORDER BY idx"
+                          : "SELECT idx, hash FROM log_nodes WHERE level = ?3 "
+                            "AND idx >= ?1 AND idx < ?2 ORDER BY idx",
                       kOp));
     sqlite3_bind_int64(stmt.get(), 1, static_cast<int64_t>(begin));
     sqlite3_bind_int64(stmt.get(), 2, static_cast<int64_t>(end));
@@ -328,7 +329,8 @@ class SqliteLogStore final : public LogStore {
   absl::Status PutCheckpoint(const LogCheckpointRow& checkpoint) override {
     constexpr absl::string_view kOp = "put log checkpoint";
     if (checkpoint.note.empty() || checkpoint.note.size() > INT_MAX) {
-      return absl::InvalidArgumentError("put log checkpoint: the note is empty or too long");
+      return absl::InvalidArgumentError(
+          "put log checkpoint: the note is empty or too long");
     }
     if (checkpoint.size >= kMaxLogSize) {
       return absl::InvalidArgumentError("put log checkpoint: size out of range");
