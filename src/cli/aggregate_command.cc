@@ -70,7 +70,8 @@ absl::StatusOr<server::AggregateRequest> BuildRequest(const AggregateOptions& o)
 void AddQueryAggregateCommand(CLI::App& query, int& exit_code) {
   auto o = std::make_shared<AggregateOptions>();
   CLI::App* cmd = query.add_subcommand(
-      "aggregate", "a differentially private aggregate under the party's budget, as JSON");
+      "aggregate",
+      "a differentially private aggregate under the party's budget, as JSON");
   AddTrustOptions(*cmd, o->trust);
   cmd->add_option("--party", o->party, "the party asking")->required();
   cmd->add_option("--purpose", o->purpose, "the purpose it states")->required();
@@ -78,13 +79,15 @@ void AddQueryAggregateCommand(CLI::App& query, int& exit_code) {
   cmd->add_option("--metric", o->metric,
                   "count, distinct_subjects, sum, mean, quantiles or histogram")
       ->required();
-  cmd->add_option("--group-by", o->group_by, "time:1h, time:1d, cell:LEVEL or an enum field");
+  cmd->add_option("--group-by", o->group_by,
+                  "time:1h, time:1d, cell:LEVEL or an enum field");
   cmd->add_option("--from", o->from, "start of the window (inclusive), RFC 3339");
   cmd->add_option("--to", o->to, "end of the window (exclusive), RFC 3339");
   cmd->add_option("--epsilon", o->epsilon, "privacy budget to spend")->required();
   cmd->add_option("--delta", o->delta, "delta (gaussian noise, partition selection)");
   cmd->add_option("--mechanism", o->mechanism, "laplace (default) or gaussian");
-  cmd->add_option("--value", o->value, "the measured field (sum, mean, quantiles, histogram)");
+  cmd->add_option("--value", o->value,
+                  "the measured field (sum, mean, quantiles, histogram)");
   cmd->add_option("--lower", o->lower, "clamping lower bound (default: the field's min)");
   cmd->add_option("--upper", o->upper, "clamping upper bound (default: the field's max)");
   cmd->add_option("--quantiles", o->quantiles, "quantiles to estimate (default 0.5)");

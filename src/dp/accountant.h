@@ -70,7 +70,8 @@ int64_t BudgetPeriod(absl::Time now, absl::Duration period);
 class BudgetAccountant {
  public:
   // REQUIRES: `store` outlives the accountant.
-  BudgetAccountant(store::Store& store, std::string agreement, config::Budget cap, absl::Time now)
+  BudgetAccountant(store::Store& store, std::string agreement, config::Budget cap,
+                   absl::Time now)
       : store_(store),
         agreement_(std::move(agreement)),
         cap_(cap),
@@ -84,8 +85,8 @@ class BudgetAccountant {
   // already charged this period, that earlier charge with its cached
   // answer, at no new cost. ResourceExhausted when the charge would exceed
   // the cap; the message names the remaining epsilon and delta.
-  absl::StatusOr<store::BudgetCharge> Charge(const std::string& query_key, PrivacyLoss loss,
-                                             const std::string& result);
+  absl::StatusOr<store::BudgetCharge> Charge(const std::string& query_key,
+                                             PrivacyLoss loss, const std::string& result);
 
   // What is left of this period's budget (never negative).
   absl::StatusOr<PrivacyLoss> Remaining();

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "s2/s2cell_id.h"
@@ -46,8 +47,8 @@ absl::StatusOr<Rational> RationalAtLeast(u128 num, u128 den) {
 
 // Laplace: b = l1 / epsilon with epsilon rounded down. Gaussian: sigma^2 =
 // l2sq / (2 rho) with rho the largest at (epsilon, delta), rounded down.
-absl::StatusOr<NoiseParams> Calibrate(Mechanism mechanism, u128 l1, u128 l2sq, double epsilon,
-                                      double delta) {
+absl::StatusOr<NoiseParams> Calibrate(Mechanism mechanism, u128 l1, u128 l2sq,
+                                      double epsilon, double delta) {
   NoiseParams p;
   p.mechanism = mechanism;
   if (mechanism == Mechanism::kLaplace) {
@@ -56,7 +57,8 @@ absl::StatusOr<NoiseParams> Calibrate(Mechanism mechanism, u128 l1, u128 l2sq, d
   } else {
     ASSIGN_OR_RETURN(double rho, RhoFromEpsilonDelta(epsilon, delta));
     ASSIGN_OR_RETURN(Rational r, RationalAtMost(rho));
-    ASSIGN_OR_RETURN(p.scale, RationalAtLeast(l2sq * r.den, static_cast<u128>(2) * r.num));
+    ASSIGN_OR_RETURN(p.scale,
+                     RationalAtLeast(l2sq * r.den, static_cast<u128>(2) * r.num));
   }
   return p;
 }
@@ -70,18 +72,26 @@ std::string JoinKey(const std::vector<std::string>& parts) {
   return key;
 }
 
-double RoundFixed(double v) { return std::round(v * kFixedPointScale) / kFixedPointScale; }
+double RoundFixed(double v) {
+  return std::round(v * kFixedPointScale) / kFixedPointScale;
+}
 
 }  // namespace
 
 std::string_view ToString(Metric m) {
   switch (m) {
-    case Metric::kCount: return "count";
-    case Metric::kDistinctSubjects: return "distinct_subjects";
-    case Metric::kSum: return "sum";
-    case Metric::kMean: return "mean";
-    case Metric::kQuantiles: return "quantiles";
-    case Metric::kHistogram: return "histogram";
+    case Metric::kCount:
+      return "count";
+    case Metric::kDistinctSubjects:
+      return "distinct_subjects";
+    case Metric::kSum:
+      return "sum";
+    case Metric::kMean:
+      return "mean";
+    case Metric::kQuantiles:
+      return "quantiles";
+    case Metric::kHistogram:
+      return "histogram";
   }
   return "count";
 }
@@ -94,29 +104,31 @@ std::optional<Metric> ParseMetric(std::string_view name) {
   return std::nullopt;
 }
 
-absl::StatusOr<GroupBy> ParseGroupBy(std::string_view spec, const config::Stream& stream) {
+absl::StatusOr<GroupBy> ParseGroupBy(std::string_view spec,
+                                     const config::Stream& stream) {
   GroupBy g;
   g.spec = std::string(spec);
   if (spec.substr(0, 5) == "time:") {
     g.kind = GroupBy::Kind::kTime;
     auto d = ParseDurationSpec(absl::string_view(spec.data() + 5, spec.size() - 5));
     if (!d.ok() || *d <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("group_by \"", g.spec, "\": not a duration (e.g. time:1h, time:1d)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "group_by \"", g.spec, "\": not a duration (e.g. time:1h, time:1d)"));
     }
     g.bucket = *d;
     return g;
   }
   if (spec.substr(0, 5) == "cell:") {
     g.kind = GroupBy::Kind::kCell;
-    if (!absl::SimpleAtoi(absl::string_view(spec.data() + 5, spec.size() - 5), &g.cell_level) ||
+    if (!absl::SimpleAtoi(absl::string_view(spec.data() + 5, spec.size() - 5),
+                          &g.cell_level) ||
         g.cell_level < 0 || g.cell_level > S2CellId::kMaxLevel) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("group_by \"", g.spec, "\": cell level must be an integer in 0-30"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "group_by \"", g.spec, "\": cell level must be an integer in 0-30"));
     }
     if (stream.location_field.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("group_by \"", g.spec, "\": stream ", stream.id, " has no location"));
+      return absl::InvalidArgumentError(absl::StrCat("group_by \"", g.spec, "\": stream ",
+                                                     stream.id, " has no location"));
     }
     return g;
   }
@@ -128,8 +140,9 @@ absl::StatusOr<GroupBy> ParseGroupBy(std::string_view spec, const config::Stream
         absl::StrCat("group_by \"", g.spec, "\": unknown field of stream ", stream.id));
   }
   if (f->type != config::FieldType::kEnum) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "group_by \"", g.spec, "\": only enum fields, time:DURATION or cell:LEVEL group"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("group_by \"", g.spec,
+                     "\": only enum fields, time:DURATION or cell:LEVEL group"));
   }
   return g;
 }
@@ -154,8 +167,8 @@ json AggregateRelease::ToJson() const {
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Create(const config::Stream& stream,
-                                                               AggregateSpec spec) {
+absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Create(
+    const config::Stream& stream, AggregateSpec spec) {
   std::unique_ptr<Aggregator> a(new Aggregator(stream, std::move(spec)));
   RETURN_IF_ERROR(a->Init());
   return a;
@@ -173,7 +186,8 @@ absl::Status Aggregator::Init() {
     return absl::InvalidArgumentError("max_partitions must be in [1, 1000000]");
   }
   if (s.max_records_per_partition < 1 || s.max_records_per_partition > kMaxBound) {
-    return absl::InvalidArgumentError("max_records_per_partition must be in [1, 1000000]");
+    return absl::InvalidArgumentError(
+        "max_records_per_partition must be in [1, 1000000]");
   }
   if (s.from && s.to && *s.from >= *s.to) {
     return absl::InvalidArgumentError("from must be before to");
@@ -182,17 +196,17 @@ absl::Status Aggregator::Init() {
                        s.metric == Metric::kQuantiles;
   if (numeric || s.metric == Metric::kHistogram) {
     if (s.value_field.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("metric ", std::string(ToString(s.metric)), " needs a value field"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metric ", std::string(ToString(s.metric)), " needs a value field"));
     }
     value_field_ = stream_.FindField(s.value_field);
     if (value_field_ == nullptr || value_field_->dropped()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("value \"", s.value_field, "\": unknown field of stream ", stream_.id));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "value \"", s.value_field, "\": unknown field of stream ", stream_.id));
     }
   } else if (!s.value_field.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metric ", std::string(ToString(s.metric)), " takes no value field"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metric ", std::string(ToString(s.metric)), " takes no value field"));
   }
   if (numeric) {
     if (value_field_->type != config::FieldType::kNumber &&
@@ -211,8 +225,9 @@ absl::Status Aggregator::Init() {
     }
     if ((value_field_->min && *lo < *value_field_->min) ||
         (value_field_->max && *hi > *value_field_->max)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "value \"", s.value_field, "\": bounds must lie within the field's declared min/max"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("value \"", s.value_field,
+                       "\": bounds must lie within the field's declared min/max"));
     }
     if (std::fabs(*lo) > 1e12 || std::fabs(*hi) > 1e12) {
       return absl::InvalidArgumentError("bounds too large for fixed point");
@@ -226,12 +241,15 @@ absl::Status Aggregator::Init() {
       return absl::InvalidArgumentError(
           absl::StrCat("value \"", s.value_field, "\": a histogram needs an enum field"));
     }
-    if (s.lower || s.upper) return absl::InvalidArgumentError("a histogram takes no bounds");
+    if (s.lower || s.upper)
+      return absl::InvalidArgumentError("a histogram takes no bounds");
   }
   if (s.metric == Metric::kQuantiles) {
-    if (s.quantiles.empty()) return absl::InvalidArgumentError("quantiles must not be empty");
+    if (s.quantiles.empty())
+      return absl::InvalidArgumentError("quantiles must not be empty");
     for (double q : s.quantiles) {
-      if (!(q >= 0 && q <= 1)) return absl::InvalidArgumentError("quantiles must be in [0, 1]");
+      if (!(q >= 0 && q <= 1))
+        return absl::InvalidArgumentError("quantiles must be in [0, 1]");
     }
     if (s.quantile_bins < 2 || s.quantile_bins > 4096) {
       return absl::InvalidArgumentError("quantile_bins must be in [2, 4096]");
@@ -267,15 +285,17 @@ absl::Status Aggregator::Init() {
     domain *= std::max<int64_t>(1, value_field_->values.size());
   }
   if (public_domain_ && domain > kMaxPublicPartitions) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the grouping has more than ", kMaxPublicPartitions, " partitions; use coarser buckets"));
+    return absl::InvalidArgumentError(absl::StrCat("the grouping has more than ",
+                                                   kMaxPublicPartitions,
+                                                   " partitions; use coarser buckets"));
   }
   if (s.mechanism == Mechanism::kGaussian && s.delta <= 0) {
     return absl::InvalidArgumentError("gaussian noise needs delta > 0");
   }
   if (!public_domain_ && s.delta <= 0) {
     return absl::InvalidArgumentError(
-        "grouping without a public domain (cells, or time without from and to) needs delta > 0 "
+        "grouping without a public domain (cells, or time without from and to) needs "
+        "delta > 0 "
         "for partition selection");
   }
   loss_.epsilon = s.epsilon;
@@ -286,28 +306,42 @@ absl::Status Aggregator::Init() {
 absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint64_t cell,
                              const nlohmann::json& payload) {
   const absl::Time t = absl::FromUnixMicros(time_us);
-  if ((spec_.from && t < *spec_.from) || (spec_.to && t >= *spec_.to)) return absl::OkStatus();
-  std::vector<std::string> key;
-  key.reserve(key_columns_.size());
-  for (const GroupBy& g : spec_.group_by) {
+  if ((spec_.from && t < *spec_.from) || (spec_.to && t >= *spec_.to))
+    return absl::OkStatus();
+  // The partition key, parts joined by kKeySeparator, built in a reused
+  // buffer: most records fall in an existing partition.
+  std::string& key = scratch_key_;
+  key.clear();
+  size_t parts = 0;
+  auto push = [&](std::string_view part) {
+    if (parts++ > 0) key.push_back(kKeySeparator);
+    key.append(part);
+  };
+  for (size_t gi = 0; gi < spec_.group_by.size(); ++gi) {
+    const GroupBy& g = spec_.group_by[gi];
     switch (g.kind) {
-      case GroupBy::Kind::kTime:
-        key.push_back(FormatTimestamp(FloorTime(t, g.bucket)));
+      case GroupBy::Kind::kTime: {
+        const absl::Time start = FloorTime(t, g.bucket);
+        auto [it, inserted] = time_keys_.try_emplace({gi, absl::ToUnixMicros(start)});
+        if (inserted) it->second = FormatTimestamp(start);
+        push(it->second);
         break;
+      }
       case GroupBy::Kind::kCell: {
         const S2CellId id(cell);
         if (cell == 0 || !id.is_valid()) return absl::OkStatus();
         if (id.level() < g.cell_level) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "group_by \"", g.spec, "\": finer than the stored cells of stream ", stream_.id));
+          return absl::InvalidArgumentError(
+              absl::StrCat("group_by \"", g.spec,
+                           "\": finer than the stored cells of stream ", stream_.id));
         }
-        key.push_back(id.parent(g.cell_level).ToToken());
+        push(id.parent(g.cell_level).ToToken());
         break;
       }
       case GroupBy::Kind::kField: {
         auto it = payload.find(g.field);
         if (it == payload.end() || !it->is_string()) return absl::OkStatus();
-        key.push_back(it->get<std::string>());
+        push(it->get_ref<const std::string&>());
         break;
       }
     }
@@ -316,7 +350,7 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
   if (spec_.metric == Metric::kHistogram) {
     auto it = payload.find(spec_.value_field);
     if (it == payload.end() || !it->is_string()) return absl::OkStatus();
-    key.push_back(it->get<std::string>());
+    push(it->get_ref<const std::string&>());
   } else if (value_field_ != nullptr) {
     auto it = payload.find(spec_.value_field);
     if (it == payload.end() || !it->is_number()) return absl::OkStatus();
@@ -326,16 +360,18 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
       value = std::min<int64_t>(spec_.quantile_bins - 1,
                                 static_cast<int64_t>(std::floor((v - lower_) / width)));
     } else {
-      value = std::clamp<int64_t>(std::llround(v * kFixedPointScale), lower_fp_, upper_fp_);
+      value =
+          std::clamp<int64_t>(std::llround(v * kFixedPointScale), lower_fp_, upper_fp_);
     }
   }
   uint32_t pid;
-  std::string joined = JoinKey(key);
-  auto pit = partition_ids_.find(joined);
+  auto pit = partition_ids_.find(absl::string_view(key));
   if (pit == partition_ids_.end()) {
     pid = static_cast<uint32_t>(partitions_.size());
-    partitions_.push_back(std::move(key));
-    partition_ids_.emplace(std::move(joined), pid);
+    std::vector<std::string> split;
+    if (parts > 0) split = absl::StrSplit(absl::string_view(key), kKeySeparator);
+    partitions_.push_back(std::move(split));
+    partition_ids_.emplace(key, pid);
   } else {
     pid = pit->second;
   }
@@ -343,9 +379,14 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
   if (contributor.empty()) {
     cid = next_contributor_++;
   } else {
-    auto [it, inserted] = contributor_ids_.try_emplace(std::string(contributor), next_contributor_);
-    if (inserted) ++next_contributor_;
-    cid = it->second;
+    const absl::string_view c(contributor.data(), contributor.size());
+    auto cit = contributor_ids_.find(c);
+    if (cit == contributor_ids_.end()) {
+      cid = next_contributor_++;
+      contributor_ids_.emplace(std::string(contributor), cid);
+    } else {
+      cid = cit->second;
+    }
   }
   entries_.push_back(Entry{cid, pid, value});
   return absl::OkStatus();
@@ -359,16 +400,27 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
   const int64_t linf = s.max_records_per_partition;
   AggregateRelease out;
   out.key_columns = key_columns_;
-  out.value_column = std::string(ToString(s.metric == Metric::kHistogram ? Metric::kCount
-                                                                         : s.metric));
+  out.value_column =
+      std::string(ToString(s.metric == Metric::kHistogram ? Metric::kCount : s.metric));
   out.loss = loss_;
   out.partition_selection = !public_domain_;
 
   // 1. Contribution bounding, per contributor.
-  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
-    return a.contributor != b.contributor ? a.contributor < b.contributor
-                                          : a.partition < b.partition;
-  });
+  // Order by (contributor, partition): a counting sort on the dense
+  // contributor ids, then a small sort within each contributor.
+  {
+    std::vector<size_t> start(static_cast<size_t>(next_contributor_) + 1, 0);
+    for (const Entry& en : entries_) ++start[en.contributor + 1];
+    for (size_t c = 1; c < start.size(); ++c) start[c] += start[c - 1];
+    std::vector<Entry> sorted(entries_.size());
+    std::vector<size_t> next(start.begin(), start.end() - 1);
+    for (const Entry& en : entries_) sorted[next[en.contributor]++] = en;
+    for (size_t c = 0; c + 1 < start.size(); ++c) {
+      std::sort(sorted.begin() + start[c], sorted.begin() + start[c + 1],
+                [](const Entry& a, const Entry& b) { return a.partition < b.partition; });
+    }
+    entries_ = std::move(sorted);
+  }
   std::vector<char> keep(entries_.size(), 1);
   std::vector<size_t> order;
   for (size_t b = 0; b < entries_.size();) {
@@ -393,8 +445,9 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
       }
       std::vector<std::pair<uint32_t, int64_t>> chosen;  // partition, records kept
       for (size_t idx : order) {
-        auto it = std::find_if(chosen.begin(), chosen.end(),
-                               [&](const auto& c) { return c.first == entries_[idx].partition; });
+        auto it = std::find_if(chosen.begin(), chosen.end(), [&](const auto& c) {
+          return c.first == entries_[idx].partition;
+        });
         if (it == chosen.end()) {
           if (static_cast<int64_t>(chosen.size()) < l0) {
             chosen.emplace_back(entries_[idx].partition, 1);
@@ -415,7 +468,8 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
   const size_t np = partitions_.size();
   std::vector<int64_t> count(np, 0), distinct(np, 0), sum(np, 0);
   std::vector<std::vector<int64_t>> bins;
-  if (s.metric == Metric::kQuantiles) bins.assign(np, std::vector<int64_t>(s.quantile_bins, 0));
+  if (s.metric == Metric::kQuantiles)
+    bins.assign(np, std::vector<int64_t>(s.quantile_bins, 0));
   bool any_kept = false;
   uint32_t last_c = 0, last_p = 0;
   for (size_t i = 0; i < entries_.size(); ++i) {
@@ -426,7 +480,8 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     if (!bins.empty()) ++bins[en.partition][en.value];
     // Entries are sorted by (contributor, partition): count the first kept
     // entry of each pair.
-    if (!any_kept || en.contributor != last_c || en.partition != last_p) ++distinct[en.partition];
+    if (!any_kept || en.contributor != last_c || en.partition != last_p)
+      ++distinct[en.partition];
     any_kept = true;
     last_c = en.contributor;
     last_p = en.partition;
@@ -463,7 +518,9 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     }
     for (auto& k : keys) {
       auto it = partition_ids_.find(JoinKey(k));
-      released.emplace_back(std::move(k), it == partition_ids_.end() ? int64_t{-1} : static_cast<int64_t>(it->second));
+      released.emplace_back(std::move(k), it == partition_ids_.end()
+                                              ? int64_t{-1}
+                                              : static_cast<int64_t>(it->second));
     }
   } else {
     // Thresholding on noisy distinct-contributor counts (see docs/dp.md):
@@ -472,25 +529,28 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     const double sel_delta = s.mechanism == Mechanism::kGaussian ? s.delta / 2 : s.delta;
     eps -= sel_eps;
     delta -= s.mechanism == Mechanism::kGaussian ? sel_delta : 0;
-    ASSIGN_OR_RETURN(NoiseParams sel,
-                     Calibrate(Mechanism::kLaplace, static_cast<u128>(l0), 0, sel_eps, 0));
-    const double b = static_cast<double>(sel.scale.num) / static_cast<double>(sel.scale.den);
+    ASSIGN_OR_RETURN(NoiseParams sel, Calibrate(Mechanism::kLaplace,
+                                                static_cast<u128>(l0), 0, sel_eps, 0));
+    const double b =
+        static_cast<double>(sel.scale.num) / static_cast<double>(sel.scale.den);
     // P(Laplace >= k) <= exp(-k/b) <= sel_delta / L0 for k below; +1 guards
     // floating rounding.
-    const int64_t threshold =
-        2 + static_cast<int64_t>(std::ceil(b * std::log(static_cast<double>(l0) / sel_delta)));
+    const int64_t threshold = 2 + static_cast<int64_t>(std::ceil(
+                                      b * std::log(static_cast<double>(l0) / sel_delta)));
     std::map<std::vector<std::string>, int64_t> kept;
     for (size_t p = 0; p < np; ++p) {
       if (distinct[p] == 0) continue;
       ASSIGN_OR_RETURN(int64_t z, sel.Draw(noise));
-      if (distinct[p] + z >= threshold) kept.emplace(partitions_[p], static_cast<int64_t>(p));
+      if (distinct[p] + z >= threshold)
+        kept.emplace(partitions_[p], static_cast<int64_t>(p));
     }
     for (auto& [k, id] : kept) released.emplace_back(k, id);
   }
 
   // 4. Noise on the values.
   const u128 L0 = static_cast<u128>(l0), LINF = static_cast<u128>(linf);
-  const u128 m = static_cast<u128>(std::max(std::llabs(lower_fp_), std::llabs(upper_fp_)));
+  const u128 m =
+      static_cast<u128>(std::max(std::llabs(lower_fp_), std::llabs(upper_fp_)));
   auto noisy = [&](const NoiseParams& p, int64_t exact) -> absl::StatusOr<int64_t> {
     ASSIGN_OR_RETURN(int64_t z, p.Draw(noise));
     return exact + z;
@@ -514,28 +574,30 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
                                                 L0 * LINF * LINF * m * m, eps, delta));
       for (auto& [key, id] : released) {
         ASSIGN_OR_RETURN(int64_t v, noisy(p, at(sum, id)));
-        out.rows.push_back({key, json(RoundFixed(static_cast<double>(v) / kFixedPointScale))});
+        out.rows.push_back(
+            {key, json(RoundFixed(static_cast<double>(v) / kFixedPointScale))});
       }
       break;
     }
     case Metric::kMean: {
-      ASSIGN_OR_RETURN(NoiseParams ps, Calibrate(s.mechanism, L0 * LINF * m,
-                                                 L0 * LINF * LINF * m * m, eps / 2, delta / 2));
+      ASSIGN_OR_RETURN(NoiseParams ps,
+                       Calibrate(s.mechanism, L0 * LINF * m, L0 * LINF * LINF * m * m,
+                                 eps / 2, delta / 2));
       ASSIGN_OR_RETURN(NoiseParams pc, Calibrate(s.mechanism, L0 * LINF, L0 * LINF * LINF,
                                                  eps / 2, delta / 2));
       for (auto& [key, id] : released) {
         ASSIGN_OR_RETURN(int64_t sv, noisy(ps, at(sum, id)));
         ASSIGN_OR_RETURN(int64_t cv, noisy(pc, at(count, id)));
-        const double mean = std::clamp(
-            static_cast<double>(sv) / kFixedPointScale / static_cast<double>(std::max<int64_t>(1, cv)),
-            lower_, upper_);
+        const double mean = std::clamp(static_cast<double>(sv) / kFixedPointScale /
+                                           static_cast<double>(std::max<int64_t>(1, cv)),
+                                       lower_, upper_);
         out.rows.push_back({key, json(RoundFixed(mean))});
       }
       break;
     }
     case Metric::kQuantiles: {
-      ASSIGN_OR_RETURN(NoiseParams p, Calibrate(s.mechanism, L0 * LINF, L0 * LINF * LINF, eps,
-                                                delta));
+      ASSIGN_OR_RETURN(NoiseParams p,
+                       Calibrate(s.mechanism, L0 * LINF, L0 * LINF * LINF, eps, delta));
       const double width = (upper_ - lower_) / static_cast<double>(s.quantile_bins);
       for (auto& [key, id] : released) {
         std::vector<int64_t> h(s.quantile_bins, 0);

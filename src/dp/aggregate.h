@@ -80,9 +80,9 @@ struct AggregateSpec {
   std::optional<double> lower;
   std::optional<double> upper;
   std::vector<double> quantiles = {0.5};  // each in [0, 1]
-  int64_t quantile_bins = 64;              // resolution of quantiles
+  int64_t quantile_bins = 64;             // resolution of quantiles
   double epsilon = 0;
-  double delta = 0;  // Gaussian noise and DP partition selection
+  double delta = 0;                       // Gaussian noise and DP partition selection
   int64_t max_partitions = 1;             // L0
   int64_t max_records_per_partition = 1;  // Linf
 };
@@ -157,6 +157,9 @@ class Aggregator {
   std::vector<std::vector<std::string>> partitions_;  // id -> key
   absl::flat_hash_map<std::string, uint32_t> partition_ids_;
   absl::flat_hash_map<std::string, uint32_t> contributor_ids_;
+  // Formatted time buckets, by (group_by index, bucket start in us).
+  absl::flat_hash_map<std::pair<size_t, int64_t>, std::string> time_keys_;
+  std::string scratch_key_;
   uint32_t next_contributor_ = 0;
   bool released_ = false;
 };

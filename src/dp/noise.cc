@@ -69,7 +69,8 @@ absl::StatusOr<Rational> NormalizeSigma2(Rational s) {
 
 u128 ToU128(const uint256_t& v) {
   const uint64_t lo = static_cast<uint64_t>(v & std::numeric_limits<uint64_t>::max());
-  const uint64_t hi = static_cast<uint64_t>((v >> 64) & std::numeric_limits<uint64_t>::max());
+  const uint64_t hi =
+      static_cast<uint64_t>((v >> 64) & std::numeric_limits<uint64_t>::max());
   return (static_cast<u128>(hi) << 64) | lo;
 }
 
@@ -95,15 +96,18 @@ int64_t SampleDiscreteLaplace(RandomSource& random, uint64_t s, uint64_t t) {
 }  // namespace
 
 absl::StatusOr<Rational> RationalAtMost(double x) {
-  if (!std::isfinite(x)) return absl::InvalidArgumentError("privacy parameter is not finite");
+  if (!std::isfinite(x))
+    return absl::InvalidArgumentError("privacy parameter is not finite");
   const long double scaled = static_cast<long double>(x) * kRationalDenominator;
   if (scaled < 1) {
-    return absl::InvalidArgumentError("privacy parameter is below the smallest supported (1e-6)");
+    return absl::InvalidArgumentError(
+        "privacy parameter is below the smallest supported (1e-6)");
   }
   if (scaled > static_cast<long double>(uint64_t{1} << 52)) {
     return absl::InvalidArgumentError("privacy parameter is too large");
   }
-  return Reduce(Rational{static_cast<uint64_t>(std::floor(scaled)), kRationalDenominator});
+  return Reduce(
+      Rational{static_cast<uint64_t>(std::floor(scaled)), kRationalDenominator});
 }
 
 u128 SampleUniformBelow(RandomSource& random, u128 n) {
@@ -111,7 +115,8 @@ u128 SampleUniformBelow(RandomSource& random, u128 n) {
   if (n <= std::numeric_limits<uint64_t>::max()) {
     const uint64_t m = static_cast<uint64_t>(n);
     // Reject the top partial block so every residue is equally likely.
-    const uint64_t limit = std::numeric_limits<uint64_t>::max() - (std::numeric_limits<uint64_t>::max() % m);
+    const uint64_t limit =
+        std::numeric_limits<uint64_t>::max() - (std::numeric_limits<uint64_t>::max() % m);
     while (true) {
       const uint64_t r = random.NextUint64();
       if (r < limit) return r % m;

@@ -43,7 +43,8 @@ absl::StatusOr<Rational> RationalAtMost(double x);
 
 // Samples Bernoulli(exp(-gamma)), gamma = num/den >= 0. Exact.
 // REQUIRES: den > 0; num and den < 2^100.
-bool SampleBernoulliExp(RandomSource& random, unsigned __int128 num, unsigned __int128 den);
+bool SampleBernoulliExp(RandomSource& random, unsigned __int128 num,
+                        unsigned __int128 den);
 
 // Uniform integer in [0, n). Exact (rejection). REQUIRES: n > 0.
 unsigned __int128 SampleUniformBelow(RandomSource& random, unsigned __int128 n);

@@ -57,16 +57,23 @@ class ConsentCache {
   absl::StatusOr<SubjectConsent> Get(const std::string& blind_index) {
     auto it = cache_.find(blind_index);
     if (it != cache_.end()) return it->second;
-    ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history, store_.ConsentHistory(blind_index));
+    ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
+                     store_.ConsentHistory(blind_index));
     SubjectConsent state = SubjectConsent::kNone;
     absl::Time latest = absl::InfinitePast();
     for (const store::ConsentEvent& e : history) {
       if (e.purpose != purpose_ || e.time < latest) continue;
       latest = e.time;
       switch (e.state) {
-        case store::ConsentState::kGranted: state = SubjectConsent::kGranted; break;
-        case store::ConsentState::kWithdrawn: state = SubjectConsent::kWithdrawn; break;
-        case store::ConsentState::kObjected: state = SubjectConsent::kObjected; break;
+        case store::ConsentState::kGranted:
+          state = SubjectConsent::kGranted;
+          break;
+        case store::ConsentState::kWithdrawn:
+          state = SubjectConsent::kWithdrawn;
+          break;
+        case store::ConsentState::kObjected:
+          state = SubjectConsent::kObjected;
+          break;
       }
     }
     cache_.emplace(blind_index, state);
@@ -104,9 +111,12 @@ json CanonicalQuery(const AggregateRequest& r) {
 }  // namespace
 
 absl::StatusOr<AggregateRequest> ParseAggregateRequest(std::string_view body) {
-  const json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return absl::InvalidArgumentError("aggregate request: malformed JSON");
-  if (!doc.is_object()) return absl::InvalidArgumentError("aggregate request: must be a JSON object");
+  const json doc =
+      json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded())
+    return absl::InvalidArgumentError("aggregate request: malformed JSON");
+  if (!doc.is_object())
+    return absl::InvalidArgumentError("aggregate request: must be a JSON object");
   AggregateRequest r;
   bool has_metric = false, has_epsilon = false;
   for (const auto& [key, v] : doc.items()) {
@@ -118,7 +128,9 @@ absl::StatusOr<AggregateRequest> ParseAggregateRequest(std::string_view body) {
       ASSIGN_OR_RETURN(std::string m, GetString(v, key));
       auto metric = dp::ParseMetric(m);
       if (!metric) {
-        return KeyError(key, "is not one of count, distinct_subjects, sum, mean, quantiles, histogram");
+        return KeyError(
+            key,
+            "is not one of count, distinct_subjects, sum, mean, quantiles, histogram");
       }
       r.metric = *metric;
       has_metric = true;
@@ -167,7 +179,8 @@ absl::StatusOr<AggregateRequest> ParseAggregateRequest(std::string_view body) {
       // The key itself is request text; name it only by position.
       return absl::InvalidArgumentError(
           "aggregate request: unknown key (allowed: purpose, stream, metric, mechanism, "
-          "group_by, from, to, value, lower, upper, quantiles, epsilon, delta, max_partitions, "
+          "group_by, from, to, value, lower, upper, quantiles, epsilon, delta, "
+          "max_partitions, "
           "max_records_per_partition)");
     }
   }
@@ -192,7 +205,8 @@ json AggregateResult::ToJson() const {
   return out;
 }
 
-absl::StatusOr<AggregateResult> RunAggregate(Trust& trust, const AggregateRequest& request) {
+absl::StatusOr<AggregateResult> RunAggregate(Trust& trust,
+                                             const AggregateRequest& request) {
   dp::ExactNoise noise(trust.random());
   return RunAggregateWithNoise(trust, request, noise);
 }
@@ -216,12 +230,14 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   if (stream != nullptr) {
     if (!request.value.empty()) access.fields.push_back(request.value);
     for (const std::string& g : request.group_by) {
-      if (g.rfind("time:", 0) != 0 && g.rfind("cell:", 0) != 0) access.fields.push_back(g);
+      if (g.rfind("time:", 0) != 0 && g.rfind("cell:", 0) != 0)
+        access.fields.push_back(g);
     }
   }
   result.decision = policy::Decide(config, access, now);
   if (!result.decision.permitted()) {
-    RETURN_IF_ERROR(trust.audit().AppendDecision(config, access, result.decision, 0).status());
+    RETURN_IF_ERROR(
+        trust.audit().AppendDecision(config, access, result.decision, 0).status());
     return result;
   }
   const policy::Obligations& ob = result.decision.obligations;
@@ -243,8 +259,9 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
     }
     if (group.kind == dp::GroupBy::Kind::kCell && ob.cell_level &&
         group.cell_level > *ob.cell_level) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "group_by \"", g, "\": finer than the agreement's cell level ", *ob.cell_level));
+      return absl::InvalidArgumentError(
+          absl::StrCat("group_by \"", g, "\": finer than the agreement's cell level ",
+                       *ob.cell_level));
     }
     spec.group_by.push_back(std::move(group));
   }
@@ -268,39 +285,44 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   if (request.to) query.to_us = absl::ToUnixMicros(*request.to);
   ConsentCache consent(trust.store(), request.purpose);
   absl::flat_hash_map<int64_t, std::unique_ptr<crypto::Aead>> data_keys;
-  RETURN_IF_ERROR(trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
-    if (stream->personal() && (ob.consent_required || ob.exclude_objectors)) {
-      SubjectConsent state = SubjectConsent::kNone;
-      if (!r.blind_index.empty()) {
-        ASSIGN_OR_RETURN(state, consent.Get(r.blind_index));
-      }
-      if ((ob.consent_required && state != SubjectConsent::kGranted) ||
-          (ob.exclude_objectors && state == SubjectConsent::kObjected)) {
-        ++result.withheld;
-        return absl::OkStatus();
-      }
-    }
-    std::string plaintext;
-    if (r.key_id == 0) {
-      plaintext = r.payload;
-    } else {
-      auto it = data_keys.find(r.key_id);
-      if (it == data_keys.end()) {
-        auto key = trust.keyring().GetById(r.key_id);
-        if (absl::IsNotFound(key.status())) return absl::OkStatus();  // erased subject
-        if (!key.ok()) return key.status();
-        ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead, crypto::Aead::Create(key->key));
-        it = data_keys.emplace(r.key_id, std::move(aead)).first;
-      }
-      ASSIGN_OR_RETURN(plaintext,
-                       it->second->Open(r.payload, transform::PayloadAssociatedData(stream->id, r.id)));
-    }
-    const nlohmann::json payload = nlohmann::json::parse(plaintext, nullptr, false);
-    if (!payload.is_object()) {
-      return absl::DataLossError(absl::StrCat("record ", r.id, " has a corrupt payload"));
-    }
-    return aggregator->Add(r.blind_index, r.time_us, r.cell, payload);
-  }));
+  RETURN_IF_ERROR(
+      trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
+        if (stream->personal() && (ob.consent_required || ob.exclude_objectors)) {
+          SubjectConsent state = SubjectConsent::kNone;
+          if (!r.blind_index.empty()) {
+            ASSIGN_OR_RETURN(state, consent.Get(r.blind_index));
+          }
+          if ((ob.consent_required && state != SubjectConsent::kGranted) ||
+              (ob.exclude_objectors && state == SubjectConsent::kObjected)) {
+            ++result.withheld;
+            return absl::OkStatus();
+          }
+        }
+        std::string plaintext;
+        if (r.key_id == 0) {
+          plaintext = r.payload;
+        } else {
+          auto it = data_keys.find(r.key_id);
+          if (it == data_keys.end()) {
+            auto key = trust.keyring().GetById(r.key_id);
+            if (absl::IsNotFound(key.status()))
+              return absl::OkStatus();  // erased subject
+            if (!key.ok()) return key.status();
+            ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead,
+                             crypto::Aead::Create(key->key));
+            it = data_keys.emplace(r.key_id, std::move(aead)).first;
+          }
+          ASSIGN_OR_RETURN(plaintext,
+                           it->second->Open(r.payload, transform::PayloadAssociatedData(
+                                                           stream->id, r.id)));
+        }
+        const nlohmann::json payload = nlohmann::json::parse(plaintext, nullptr, false);
+        if (!payload.is_object()) {
+          return absl::DataLossError(
+              absl::StrCat("record ", r.id, " has a corrupt payload"));
+        }
+        return aggregator->Add(r.blind_index, r.time_us, r.cell, payload);
+      }));
 
   // Noise, then one atomic step that charges the budget and stores the
   // noised answer: nothing is returned before that step succeeds, and the
@@ -323,28 +345,31 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   const json table = release.ToJson();
   for (const auto& [k, v] : table.items()) answer[k] = v;
 
-  const std::string key =
-      HexEncode(crypto::Sha256(CanonicalQuery(request).dump()));
+  const std::string key = HexEncode(crypto::Sha256(CanonicalQuery(request).dump()));
   dp::BudgetAccountant accountant(trust.store(), ob.agreement_id, *ob.budget, now);
   auto charged = accountant.Charge(key, release.loss, answer.dump());
   if (!charged.ok()) {
     // Logged as a permitted decision that released nothing.
-    RETURN_IF_ERROR(trust.audit().AppendDecision(config, access, result.decision, 0).status());
+    RETURN_IF_ERROR(
+        trust.audit().AppendDecision(config, access, result.decision, 0).status());
     return charged.status();
   }
   const std::string fresh = answer.dump();
   if (charged->result != fresh) {
     result.cached = true;
     result.answer = json::parse(charged->result, nullptr, false);
-    if (!result.answer.is_object()) return absl::DataLossError("cached aggregate answer is corrupt");
+    if (!result.answer.is_object())
+      return absl::DataLossError("cached aggregate answer is corrupt");
   } else {
     result.answer = std::move(answer);
     result.charged = release.loss;
   }
   ASSIGN_OR_RETURN(result.remaining, accountant.Remaining());
-  const int64_t rows =
-      result.answer.contains("rows") ? static_cast<int64_t>(result.answer["rows"].size()) : 0;
-  RETURN_IF_ERROR(trust.audit().AppendDecision(config, access, result.decision, rows).status());
+  const int64_t rows = result.answer.contains("rows")
+                           ? static_cast<int64_t>(result.answer["rows"].size())
+                           : 0;
+  RETURN_IF_ERROR(
+      trust.audit().AppendDecision(config, access, result.decision, rows).status());
   return result;
 }
 

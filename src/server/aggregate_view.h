@@ -65,10 +65,10 @@ struct AggregateResult {
   // When permitted: the answer (rows, columns, method, bounds), as charged
   // or as cached.
   nlohmann::ordered_json answer;
-  bool cached = false;          // an identical earlier query's answer
-  dp::PrivacyLoss charged;      // zero when cached
-  dp::PrivacyLoss remaining;    // of the agreement's budget this period
-  int64_t withheld = 0;         // records left out for consent or objection
+  bool cached = false;        // an identical earlier query's answer
+  dp::PrivacyLoss charged;    // zero when cached
+  dp::PrivacyLoss remaining;  // of the agreement's budget this period
+  int64_t withheld = 0;       // records left out for consent or objection
 
   // The response body: the answer plus "cached", "charged" and
   // "remaining"; or, for a denial, {"error":"denied","reason":CODE,
@@ -83,7 +83,8 @@ struct AggregateResult {
 // ResourceExhausted, naming the remaining budget, when the charge would
 // exceed the cap. Every decision is logged in the transparency log.
 // Noise is drawn exactly from trust.random() (dp::ExactNoise).
-absl::StatusOr<AggregateResult> RunAggregate(Trust& trust, const AggregateRequest& request);
+absl::StatusOr<AggregateResult> RunAggregate(Trust& trust,
+                                             const AggregateRequest& request);
 
 // The same with the noise source given; tests pass
 // dp::ZeroNoiseForTestingNotPrivate to check exact answers. Never use a

@@ -29,8 +29,9 @@ TEST(ConversionTest, RhoRoundTripsToEpsilon) {
 }
 
 TEST(ComposeTest, PureSumsAndZcdpComposesTighter) {
-  EXPECT_DOUBLE_EQ(ComposeLosses({{Mechanism::kLaplace, 0.2}, {Mechanism::kLaplace, 0.3}}, 0).epsilon,
-                   0.5);
+  EXPECT_DOUBLE_EQ(
+      ComposeLosses({{Mechanism::kLaplace, 0.2}, {Mechanism::kLaplace, 0.3}}, 0).epsilon,
+      0.5);
   // Ten Gaussian releases of rho: zCDP total beats summing converted epsilons.
   const double delta = 1e-6;
   std::vector<Release> gaussians(10, Release{Mechanism::kGaussian, 0, 0.001, 0});
@@ -74,7 +75,8 @@ class AccountantTest : public ::testing::Test {
 TEST_F(AccountantTest, ChargesAddUpAndTheOverflowingQueryIsRefused) {
   BudgetAccountant acct(*store_, "a1", cap_, now_);
   for (int i = 0; i < 5; ++i) {
-    auto c = acct.Charge(absl::StrCat("q", i), PrivacyLoss{0.2, 0}, absl::StrCat("answer", i));
+    auto c =
+        acct.Charge(absl::StrCat("q", i), PrivacyLoss{0.2, 0}, absl::StrCat("answer", i));
     ASSERT_TRUE(c.ok()) << i << c.status();
   }
   auto left = acct.Remaining();
@@ -82,7 +84,8 @@ TEST_F(AccountantTest, ChargesAddUpAndTheOverflowingQueryIsRefused) {
   EXPECT_NEAR(left->epsilon, 0, 1e-9);
   auto refused = acct.Charge("q5", PrivacyLoss{0.2, 0}, "answer5");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(std::string(refused.status().message()).find("remaining epsilon"), std::string::npos);
+  EXPECT_NE(std::string(refused.status().message()).find("remaining epsilon"),
+            std::string::npos);
   // The identical query is free and returns the cached answer.
   auto again = acct.Charge("q0", PrivacyLoss{0.2, 0}, "fresh");
   ASSERT_TRUE(again.ok()) << again.status();
@@ -114,7 +117,8 @@ TEST_F(AccountantTest, ConcurrentChargesNeverOverspend) {
         if (c.ok()) {
           ++granted;
         } else {
-          EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted) << c.status();
+          EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted)
+              << c.status();
         }
       }
     });

@@ -45,7 +45,8 @@ int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
 AggregateSpec DailyCount() {
   AggregateSpec spec;
   spec.metric = Metric::kCount;
-  spec.group_by = {GroupBy{.kind = GroupBy::Kind::kTime, .bucket = absl::Hours(24), .spec = "time:1d"}};
+  spec.group_by = {GroupBy{
+      .kind = GroupBy::Kind::kTime, .bucket = absl::Hours(24), .spec = "time:1d"}};
   spec.from = Day(1);
   spec.to = Day(4);
   spec.epsilon = 1;
@@ -79,10 +80,12 @@ class AggregateTest : public ::testing::Test {
 TEST_F(AggregateTest, DailyCountIncludesEmptyDays) {
   auto r = Run(DailyCount(), [](Aggregator& a) {
     for (int s = 0; s < 5; ++s) {
-      ASSERT_TRUE(a.Add(absl::StrCat("subject", s), Us(Day(1, s)), 0, json::object()).ok());
+      ASSERT_TRUE(
+          a.Add(absl::StrCat("subject", s), Us(Day(1, s)), 0, json::object()).ok());
     }
     ASSERT_TRUE(a.Add("subject9", Us(Day(3, 1)), 0, json::object()).ok());
-    ASSERT_TRUE(a.Add("subject9", Us(Day(5)), 0, json::object()).ok());  // outside [from, to)
+    ASSERT_TRUE(
+        a.Add("subject9", Us(Day(5)), 0, json::object()).ok());  // outside [from, to)
   });
   ASSERT_TRUE(r.ok()) << r.status();
   auto rows = Rows(*r);
@@ -126,8 +129,10 @@ TEST_F(AggregateTest, BoundingIsPerSubjectNotPerRecordForDistinct) {
   spec.max_partitions = 3;
   spec.max_records_per_partition = 10;
   auto r = Run(spec, [](Aggregator& a) {
-    for (int i = 0; i < 50; ++i) ASSERT_TRUE(a.Add("s1", Us(Day(1, i % 24)), 0, json::object()).ok());
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(a.Add("s2", Us(Day(1, i)), 0, json::object()).ok());
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(a.Add("s1", Us(Day(1, i % 24)), 0, json::object()).ok());
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(a.Add("s2", Us(Day(1, i)), 0, json::object()).ok());
     ASSERT_TRUE(a.Add("s3", Us(Day(2)), 0, json::object()).ok());
   });
   ASSERT_TRUE(r.ok()) << r.status();
@@ -144,9 +149,9 @@ TEST_F(AggregateTest, SumClampsToQueryBoundsAndMeanDivides) {
   spec.upper = 5;
   auto fill = [](Aggregator& a) {
     ASSERT_TRUE(a.Add("s1", Us(Day(1)), 0, json{{"kwh", 1.25}}).ok());
-    ASSERT_TRUE(a.Add("s2", Us(Day(1)), 0, json{{"kwh", 9.0}}).ok());  // clamped to 5
+    ASSERT_TRUE(a.Add("s2", Us(Day(1)), 0, json{{"kwh", 9.0}}).ok());   // clamped to 5
     ASSERT_TRUE(a.Add("s3", Us(Day(1)), 0, json{{"kwh", -3.0}}).ok());  // clamped to 0
-    ASSERT_TRUE(a.Add("s4", Us(Day(2)), 0, json::object()).ok());       // no value: skipped
+    ASSERT_TRUE(a.Add("s4", Us(Day(2)), 0, json::object()).ok());  // no value: skipped
   };
   auto r = Run(spec, fill);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -199,13 +204,15 @@ TEST_F(AggregateTest, MedianWithinOneBin) {
 TEST_F(AggregateTest, CellsUsePartitionSelection) {
   AggregateSpec spec;
   spec.metric = Metric::kCount;
-  spec.group_by = {GroupBy{.kind = GroupBy::Kind::kCell, .cell_level = 10, .spec = "cell:10"}};
+  spec.group_by = {
+      GroupBy{.kind = GroupBy::Kind::kCell, .cell_level = 10, .spec = "cell:10"}};
   spec.epsilon = 1;
   spec.delta = 1e-6;
   const uint64_t busy = S2CellId(S2LatLng::FromDegrees(51.5, -0.12)).id();
   const uint64_t lonely = S2CellId(S2LatLng::FromDegrees(40.7, -74.0)).id();
   auto r = Run(spec, [&](Aggregator& a) {
-    for (int i = 0; i < 200; ++i) ASSERT_TRUE(a.Add(absl::StrCat("s", i), 0, busy, json::object()).ok());
+    for (int i = 0; i < 200; ++i)
+      ASSERT_TRUE(a.Add(absl::StrCat("s", i), 0, busy, json::object()).ok());
     ASSERT_TRUE(a.Add("alone", 0, lonely, json::object()).ok());
     ASSERT_TRUE(a.Add("nowhere", 0, 0, json::object()).ok());  // no cell: not counted
   });
@@ -220,7 +227,8 @@ TEST_F(AggregateTest, CellsUsePartitionSelection) {
 TEST_F(AggregateTest, RecordsWithoutSubjectAreTheirOwnContributors) {
   AggregateSpec spec = DailyCount();
   auto r = Run(spec, [](Aggregator& a) {
-    for (int i = 0; i < 7; ++i) ASSERT_TRUE(a.Add("", Us(Day(1)), 0, json::object()).ok());
+    for (int i = 0; i < 7; ++i)
+      ASSERT_TRUE(a.Add("", Us(Day(1)), 0, json::object()).ok());
   });
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Rows(*r)["2013-01-01T00:00:00Z|"], 7);
@@ -300,7 +308,8 @@ void ExpectDpInequality(Metric metric, double epsilon) {
       }
       if (with_extra) {
         // The extra subject tries to contribute far more than Linf.
-        for (int i = 0; i < 50; ++i) EXPECT_TRUE((*a)->Add("extra", 0, 0, json{{"kwh", 5.0}}).ok());
+        for (int i = 0; i < 50; ++i)
+          EXPECT_TRUE((*a)->Add("extra", 0, 0, json{{"kwh", 5.0}}).ok());
       }
       auto r = (*a)->Release(noise);
       EXPECT_TRUE(r.ok());
@@ -325,8 +334,12 @@ void ExpectDpInequality(Metric metric, double epsilon) {
   EXPECT_GT(checked, 3);
 }
 
-TEST(EmpiricalPrivacyTest, CountOnNeighbouringDatasets) { ExpectDpInequality(Metric::kCount, 0.5); }
-TEST(EmpiricalPrivacyTest, SumOnNeighbouringDatasets) { ExpectDpInequality(Metric::kSum, 0.5); }
+TEST(EmpiricalPrivacyTest, CountOnNeighbouringDatasets) {
+  ExpectDpInequality(Metric::kCount, 0.5);
+}
+TEST(EmpiricalPrivacyTest, SumOnNeighbouringDatasets) {
+  ExpectDpInequality(Metric::kSum, 0.5);
+}
 
 // A tester must be able to fail: with the bounding made ineffective (Linf
 // far above the extra subject's records) but noise still calibrated to the
@@ -343,7 +356,8 @@ TEST(EmpiricalPrivacyTest, DetectsAnUnboundedShift) {
   }
   bool violated = false;
   for (const auto& [v, c0] : h0) {
-    if (c0 > 500 && h1[v] * std::exp(0.5) + 4 * std::sqrt(h1[v] + 1.0) < c0) violated = true;
+    if (c0 > 500 && h1[v] * std::exp(0.5) + 4 * std::sqrt(h1[v] + 1.0) < c0)
+      violated = true;
   }
   EXPECT_TRUE(violated);
 }

@@ -52,13 +52,19 @@ TEST(ParseAggregateRequestTest, RejectsBadInputWithClearErrors) {
   };
   expect(R"({"purpose":)", "malformed JSON");
   expect(R"([1,2])", "must be a JSON object");
-  expect(R"({"purpose":"r","metric":"count","epsilon":"0.2"})", "\"epsilon\" must be a number");
-  expect(R"({"purpose":"r","metric":"median","epsilon":0.2})", "\"metric\" is not one of");
+  expect(R"({"purpose":"r","metric":"count","epsilon":"0.2"})",
+         "\"epsilon\" must be a number");
+  expect(R"({"purpose":"r","metric":"median","epsilon":0.2})",
+         "\"metric\" is not one of");
   expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"colour":1})", "unknown key");
-  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"from":"yesterday"})", "\"from\"");
-  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"group_by":"time:1d"})", "\"group_by\"");
-  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"mechanism":"cauchy"})", "\"mechanism\"");
-  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"max_partitions":1.5})", "integer");
+  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"from":"yesterday"})",
+         "\"from\"");
+  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"group_by":"time:1d"})",
+         "\"group_by\"");
+  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"mechanism":"cauchy"})",
+         "\"mechanism\"");
+  expect(R"({"purpose":"r","metric":"count","epsilon":0.2,"max_partitions":1.5})",
+         "integer");
   expect(R"({"metric":"count","epsilon":0.2})", "\"purpose\" is required");
   expect(R"({"purpose":"r","epsilon":0.2})", "\"metric\" is required");
   expect(R"({"purpose":"r","metric":"count"})", "\"epsilon\" is required");
@@ -76,10 +82,10 @@ class AggregateViewTest : public ::testing::Test {
     auto trust = Trust::Open(*config, dir_, clock_, random_);
     ASSERT_TRUE(trust.ok()) << trust.status();
     trust_ = std::move(*trust);
-    auto summary = ingest::IngestFile(*trust_->config().FindStream("energy.meter_readings"),
-                                      trust_->store(), trust_->keyring(), random_, clock_,
-                                      (kDemo / "data/energy.meter_readings.csv").string(),
-                                      ingest::FileIngestOptions{});
+    auto summary = ingest::IngestFile(
+        *trust_->config().FindStream("energy.meter_readings"), trust_->store(),
+        trust_->keyring(), random_, clock_,
+        (kDemo / "data/energy.meter_readings.csv").string(), ingest::FileIngestOptions{});
     ASSERT_TRUE(summary.ok()) << summary.status();
     ASSERT_EQ(summary->accepted, 3360);
   }
@@ -189,7 +195,8 @@ TEST_F(AggregateViewTest, BudgetFiveAnswersThenRefusalsAndCachedRepeat) {
       ++answered;
     } else {
       EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
-      EXPECT_NE(std::string(r.status().message()).find("remaining epsilon"), std::string::npos);
+      EXPECT_NE(std::string(r.status().message()).find("remaining epsilon"),
+                std::string::npos);
       ++refused;
     }
   }
@@ -231,7 +238,8 @@ TEST_F(AggregateViewTest, InvalidQueriesAreInvalidArgument) {
   r = DailyCount();
   r.mechanism = dp::Mechanism::kGaussian;
   r.delta = 1e-6;
-  EXPECT_EQ(RunAggregate(*trust_, r).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(RunAggregate(*trust_, r).status().code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace

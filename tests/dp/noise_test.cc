@@ -67,7 +67,8 @@ Pmf GaussianPmf(double sigma2) {
 
 TEST(BernoulliExpTest, MatchesExpMinusGamma) {
   InsecureDeterministicRandomForTesting random(7);
-  for (auto [num, den] : std::vector<std::pair<int, int>>{{1, 3}, {1, 1}, {5, 2}, {0, 1}}) {
+  for (auto [num, den] :
+       std::vector<std::pair<int, int>>{{1, 3}, {1, 1}, {5, 2}, {0, 1}}) {
     constexpr int n = 200'000;
     int hits = 0;
     for (int i = 0; i < n; ++i) hits += SampleBernoulliExp(random, num, den) ? 1 : 0;
@@ -80,7 +81,8 @@ TEST(BernoulliExpTest, MatchesExpMinusGamma) {
 TEST(UniformTest, EveryResidueEquallyLikely) {
   InsecureDeterministicRandomForTesting random(3);
   std::vector<int> counts(7, 0);
-  for (int i = 0; i < 70'000; ++i) ++counts[static_cast<int>(SampleUniformBelow(random, 7))];
+  for (int i = 0; i < 70'000; ++i)
+    ++counts[static_cast<int>(SampleUniformBelow(random, 7))];
   for (int c : counts) EXPECT_NEAR(c, 10'000, 500);
 }
 
@@ -119,7 +121,8 @@ TEST(DiscreteGaussianTest, ChiSquareAgainstExactDistribution) {
     const double s2 = static_cast<double>(sigma2.num) / sigma2.den;
     if (s2 < 100) {
       EXPECT_LT(ChiSquare(counts, GaussianPmf(s2)), kChiSquareLimit) << s2;
-      EXPECT_GT(ChiSquare(counts, GaussianPmf(s2 * 1.21)), kChiSquareLimit) << s2;  // sigma +10%
+      EXPECT_GT(ChiSquare(counts, GaussianPmf(s2 * 1.21)), kChiSquareLimit)
+          << s2;  // sigma +10%
       EXPECT_GT(ChiSquare(counts, GaussianPmf(s2 / 1.21)), kChiSquareLimit) << s2;
       for (int64_t k = 0; k < 2; ++k) {
         const double ratio = static_cast<double>(counts.at(k)) / counts.at(k + 1);
