@@ -149,6 +149,42 @@ absl::StatusOr<ingest::InputFormat> BodyFormat(const HttpRequest& request) {
       "unsupported Content-Type: send application/x-ndjson or application/json");
 }
 
+// The 1-based byte offset of the first JSON syntax error in `body` when no
+// record of it is JSON at all (every NDJSON line, or the whole array, fails
+// to parse); nullopt otherwise. Only called after an ingest accepted
+// nothing, so the second parse costs nothing on the good path.
+std::optional<size_t> MalformedJsonOffset(std::string_view body,
+                                          ingest::InputFormat format) {
+  auto first_error = [](std::string_view text) -> std::optional<size_t> {
+    try {
+      (void)json::parse(text.begin(), text.end());
+      return std::nullopt;
+    } catch (const json::parse_error& e) {
+      return e.byte;
+    }
+  };
+  const size_t start = body.find_first_not_of(" \t\r\n");
+  const bool array = format == ingest::InputFormat::kJsonArray ||
+                     (format == ingest::InputFormat::kAuto &&
+                      start != std::string_view::npos && body[start] == '[');
+  if (array) return first_error(body);
+  std::optional<size_t> first;
+  size_t line_start = 0;
+  while (line_start < body.size()) {
+    size_t end = body.find('\n', line_start);
+    if (end == std::string_view::npos) end = body.size();
+    const std::string_view line = body.substr(line_start, end - line_start);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+      std::optional<size_t> error = first_error(line);
+      if (!error.has_value())
+        return std::nullopt;  // a record parsed: not malformed as a whole
+      if (!first.has_value()) first = line_start + *error;
+    }
+    line_start = end + 1;
+  }
+  return first;
+}
+
 }  // namespace
 
 // --- Router ---------------------------------------------------------------
@@ -357,6 +393,13 @@ HttpResponse ApiService::PostRecords(const RouteRequest& request) {
     return ErrorResponse(summary.status());
   }
   metrics_.RecordIngest(stream->id, summary->accepted, summary->rejected);
+  if (summary->accepted == 0 && summary->rejected > 0) {
+    if (std::optional<size_t> offset = MalformedJsonOffset(request.http.body, *format)) {
+      return ErrorResponse(
+          400, "malformed-json",
+          absl::StrCat("the body is not valid JSON (first error at byte ", *offset, ")"));
+    }
+  }
   HttpResponse response;
   response.status = summary->accepted == 0 && summary->rejected > 0 ? 422 : 200;
   response.body = ingest::SummaryJson(*summary);

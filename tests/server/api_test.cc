@@ -130,8 +130,13 @@ TEST_F(ApiTest, MalformedJsonArrayIs400) {
   const std::string token = Issue("energy-utility", kMeters);
   HttpResponse r =
       Call("POST", RecordsPath(), token, "[{\"LCLid\": ", {}, "application/json");
-  EXPECT_TRUE(r.status == 400 || r.status == 422) << r.status << " " << r.body;
-  EXPECT_FALSE(r.body.empty());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ErrorCode(r), "malformed-json") << r.body;
+  EXPECT_NE(ErrorMessage(r).find("byte 12"), std::string::npos) << r.body;
+  // NDJSON where no line is JSON: the offset counts from the body's start.
+  HttpResponse nd = Call("POST", RecordsPath(), token, "{\"a\":1}x\n{oops\n");
+  EXPECT_EQ(nd.status, 400) << nd.body;
+  EXPECT_NE(ErrorMessage(nd).find("byte 8"), std::string::npos) << nd.body;
 }
 
 TEST_F(ApiTest, EmptyBodyAndWrongContentType) {

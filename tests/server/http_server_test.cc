@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ class Client {
   }
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
 
   void Send(const std::string& data) {
     size_t off = 0;
@@ -320,6 +322,49 @@ TEST(HttpServerStandaloneTest, ShutdownCompletesTheRequestInFlight) {
   EXPECT_EQ(absl::AsciiStrToLower(r->headers["connection"]), "close");
   Client late(port);
   EXPECT_FALSE(late.connected());
+}
+
+TEST(HttpServerStandaloneTest, ServesOverTls) {
+  const std::string data = PRIVACITY_TEST_DATA "/server/";
+  HttpServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.tls_cert_file = data + "cert.pem";
+  o.tls_key_file = data + "key.pem";
+  auto server = HttpServer::Start(o, [](const HttpRequest& r) {
+    HttpResponse response;
+    response.body = "{\"path\":\"" + r.path + "\"}";
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  Client tcp((*server)->port());
+  ASSERT_TRUE(tcp.connected());
+
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(SSL_CTX_load_verify_locations(ctx, o.tls_cert_file.c_str(), nullptr), 1);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, tcp.fd());
+  SSL_set1_host(ssl, "localhost");
+  ASSERT_EQ(SSL_connect(ssl), 1);
+  const std::string request =
+      "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(SSL_write(ssl, request.data(), static_cast<int>(request.size())),
+            static_cast<int>(request.size()));
+  std::string response;
+  char buf[4096];
+  int n;
+  while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0)
+    response.append(buf, static_cast<size_t>(n));
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_NE(response.find("{\"path\":\"/healthz\"}"), std::string::npos) << response;
+
+  // Plain HTTP on the TLS port gets no HTTP answer.
+  Client plain((*server)->port());
+  plain.Request("GET", "/healthz");
+  EXPECT_FALSE(plain.Read().has_value());
 }
 
 }  // namespace
