@@ -22,6 +22,7 @@ void AddQueryAggregateCommand(CLI::App& query, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
 void AddAnonymizeCommand(CLI::App& app, int& exit_code);
 void AddLogCommand(CLI::App& app, int& exit_code);
+void AddSubjectCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
 void AddTokenCommand(CLI::App& app, int& exit_code);
 

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   privacity::cli::AddDemoCommand(app, exit_code);
   privacity::cli::AddAnonymizeCommand(app, exit_code);
   privacity::cli::AddLogCommand(app, exit_code);
+  privacity::cli::AddSubjectCommand(app, exit_code);
   privacity::cli::AddServeCommand(app, exit_code);
   privacity::cli::AddTokenCommand(app, exit_code);
 
