@@ -14,7 +14,9 @@
 #include "ingest/ingester.h"
 #include "nlohmann/json.hpp"
 #include "policy/decision.h"
+#include "server/aggregate_view.h"
 #include "server/error_mapping.h"
+#include "server/log_routes.h"
 #include "server/records_view.h"
 #include "spdlog/spdlog.h"
 
@@ -49,6 +51,10 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
     out.push_back(path.substr(start, slash - start));
     start = slash + 1;
   }
+}
+
+bool IsRest(std::string_view segment) {
+  return segment.size() > 5 && segment.front() == '{' && segment.ends_with("...}");
 }
 
 bool IsParam(std::string_view segment) {
@@ -205,8 +211,15 @@ absl::Status Router::Add(std::string method, std::string pattern, RouteHandler h
   if (parts.empty())
     return absl::InvalidArgumentError("route: the pattern must start with '/'");
   Route route;
-  for (std::string_view part : parts) {
-    if (IsParam(part)) {
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const std::string_view part = parts[p];
+    if (IsRest(part)) {
+      if (p + 1 != parts.size() || !ValidName(part.substr(1, part.size() - 5))) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("route ", pattern, ": {name...} must be a valid last segment"));
+      }
+      route.rest = true;
+    } else if (IsParam(part)) {
       if (!ValidName(part.substr(1, part.size() - 2))) {
         return absl::InvalidArgumentError(
             absl::StrCat("route ", pattern, ": bad parameter name"));
@@ -247,9 +260,12 @@ Router::Routed Router::Handle(const HttpRequest& request) const {
   const Route* best = nullptr;
   std::vector<std::string> allowed;
   for (const Route& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
+    if (route.rest ? segments.size() < route.segments.size()
+                   : route.segments.size() != segments.size()) {
+      continue;
+    }
     bool match = true;
-    for (size_t i = 0; match && i < segments.size(); ++i) {
+    for (size_t i = 0; match && i < route.segments.size(); ++i) {
       match = IsParam(route.segments[i]) ? !segments[i].empty()
                                          : route.segments[i] == segments[i];
     }
@@ -271,8 +287,16 @@ Router::Routed Router::Handle(const HttpRequest& request) const {
     return {ErrorResponse(404, "not-found", "no route matches this path"), kUnmatched};
   }
   PathParams params;
-  for (size_t i = 0; i < segments.size(); ++i) {
-    if (IsParam(best->segments[i])) {
+  for (size_t i = 0; i < best->segments.size(); ++i) {
+    if (best->rest && i + 1 == best->segments.size()) {
+      std::string joined;
+      for (size_t k = i; k < segments.size(); ++k) {
+        if (k > i) joined.push_back('/');
+        joined.append(segments[k].data(), segments[k].size());
+      }
+      params[best->segments[i].substr(1, best->segments[i].size() - 5)] =
+          std::move(joined);
+    } else if (IsParam(best->segments[i])) {
       params[best->segments[i].substr(1, best->segments[i].size() - 2)] =
           std::string(segments[i]);
     }
@@ -305,6 +329,16 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
 }
 
 // --- ApiService -------------------------------------------------------------
+
+ingest::IngestOptions ApiService::IngestOptionsWithLeaf(const config::Stream& stream) {
+  ingest::IngestOptions options;
+  // The batch's leaf is durable before the request is acknowledged.
+  options.on_committed = [this, id = stream.id](const ingest::IngestSummary& s,
+                                                const std::string& digest) {
+    return trust_.audit().AppendIngest(id, s.accepted, s.rejected, digest).status();
+  };
+  return options;
+}
 
 ApiService::ApiService(Trust& trust, ApiOptions options)
     : trust_(trust),
@@ -345,7 +379,46 @@ absl::Status ApiService::RegisterCoreRoutes() {
     r.body = std::string(OpenApiJson());
     return r;
   }));
+  RETURN_IF_ERROR(router_.Add("POST", "/v1/streams/{stream}/aggregate",
+                              bind(&ApiService::PostAggregate)));
+  // The transparency log (C2SP tlog-tiles and proofs), open to anyone.
+  auto log = [this](HttpResponse (*fn)(AuditTrail&, const HttpRequest&)) {
+    return [this, fn](const RouteRequest& r) { return fn(trust_.audit(), r.http); };
+  };
+  RETURN_IF_ERROR(router_.Add("GET", "/log/checkpoint", log(&HandleLogCheckpoint)));
+  RETURN_IF_ERROR(router_.Add("GET", "/log/key", log(&HandleLogKey)));
+  RETURN_IF_ERROR(
+      router_.Add("GET", "/log/proof/inclusion", log(&HandleLogInclusionProof)));
+  RETURN_IF_ERROR(
+      router_.Add("GET", "/log/proof/consistency", log(&HandleLogConsistencyProof)));
+  // Tile paths have a variable number of segments (0/x001/x234/067.p/5).
+  RETURN_IF_ERROR(router_.Add("GET", "/log/tile/{tile...}", log(&HandleLogTile)));
   return absl::OkStatus();
+}
+
+HttpResponse ApiService::PostAggregate(const RouteRequest& request) {
+  const config::Stream* stream = trust_.config().FindStream(request.Param("stream"));
+  if (stream == nullptr) {
+    return ErrorResponse(404, "unknown-stream", "no stream of this name is configured");
+  }
+  if (request.principal->sensor()) {
+    return ErrorResponse(
+        403, "party-token-required",
+        "a sensor token may only push records; queries need a party token");
+  }
+  absl::StatusOr<AggregateRequest> parsed = ParseAggregateRequest(request.http.body);
+  if (!parsed.ok()) return ErrorResponse(parsed.status());
+  parsed->party = request.principal->party;
+  parsed->stream = stream->id;
+  absl::StatusOr<AggregateResult> result = RunAggregate(trust_, *parsed);
+  if (!result.ok()) return ErrorResponse(result.status());
+  HttpResponse response;
+  if (!result->decision.permitted()) {
+    return ErrorResponse(403, std::string(policy::ReasonCode(result->decision.reason)),
+                         result->decision.detail);
+  }
+  response.body = result->ToJson().dump();
+  return response;
 }
 
 HttpResponse ApiService::Handle(const HttpRequest& request) {
@@ -382,7 +455,7 @@ HttpResponse ApiService::PostRecords(const RouteRequest& request) {
   }
   absl::StatusOr<ingest::IngestSummary> summary =
       ingest::IngestBuffer(*stream, trust_.store(), trust_.keyring(), trust_.random(),
-                           request.http.body, *format, ingest::IngestOptions{});
+                           request.http.body, *format, IngestOptionsWithLeaf(*stream));
   if (!summary.ok()) {
     if (absl::IsInvalidArgument(summary.status())) {
       return ErrorResponse(400, "malformed-body",

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ingest/ingester.h"
 #include "server/auth.h"
 #include "server/http_types.h"
 #include "server/metrics.h"
@@ -65,7 +66,9 @@ class Router {
   explicit Router(AuthenticateFn authenticate) : authenticate_(std::move(authenticate)) {}
 
   // Registers `handler` for `method` (upper case) and `pattern`: a path of
-  // '/'-separated segments, each a literal or a whole-segment "{name}".
+  // '/'-separated segments, each a literal or a whole-segment "{name}"; the
+  // last may be "{name...}", matching one or more remaining segments (its
+  // value is them joined with '/').
   // InvalidArgument for a malformed pattern, AlreadyExists for a method and
   // pattern registered before. Not thread-safe: register before serving.
   absl::Status Add(std::string method, std::string pattern, RouteHandler handler,
@@ -95,6 +98,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     int literals = 0;
+    bool rest = false;  // the last segment is "{name...}"
     bool open = false;
     RouteHandler handler;
   };
@@ -129,6 +133,8 @@ class ApiService {
 
   HttpResponse PostRecords(const RouteRequest& request);
   HttpResponse GetRecords(const RouteRequest& request);
+  HttpResponse PostAggregate(const RouteRequest& request);
+  ingest::IngestOptions IngestOptionsWithLeaf(const config::Stream& stream);
   HttpResponse PublicStreams(const RouteRequest& request);
   HttpResponse PublicAgreements(const RouteRequest& request);
   HttpResponse PublicRegister(const RouteRequest& request);

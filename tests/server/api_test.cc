@@ -2,6 +2,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "demo_trust.h"
 #include "gtest/gtest.h"
@@ -343,6 +344,71 @@ TEST_F(ApiTest, HealthzAndMetrics) {
   EXPECT_NE(t.find("privacity_http_request_duration_seconds_bucket{route=\"/"
                    "healthz\",le=\"+Inf\"} 1"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace privacity::server
+
+namespace privacity::server {
+namespace {
+
+using AggregateLogApiTest = ApiTest;
+
+TEST_F(AggregateLogApiTest, AggregateIsChargedDeniedOrRefusedOverBudget) {
+  const std::string research = Issue("uni-research");
+  const std::string path = std::string("/v1/streams/") + kMeters + "/aggregate";
+  const std::string body =
+      R"({"purpose":"research","metric":"count","group_by":["time:1d"],)"
+      R"("from":"2013-01-01T00:00:00Z","to":"2013-01-08T00:00:00Z","epsilon":0.6})";
+  HttpResponse first = Call("POST", path, research, body, {}, "application/json");
+  ASSERT_EQ(first.status, 200) << first.body;
+  json answer = json::parse(first.body);
+  EXPECT_TRUE(answer.contains("charged")) << first.body;
+  EXPECT_TRUE(answer.contains("remaining")) << first.body;
+  // The same query again is the cached answer, at no cost.
+  HttpResponse again = Call("POST", path, research, body, {}, "application/json");
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(json::parse(again.body)["rows"], answer["rows"]);
+  // Another query would exceed the 1.0 budget.
+  std::string other = body;
+  other.replace(other.find("2013-01-08"), 10, "2013-01-09");
+  HttpResponse over = Call("POST", path, research, other, {}, "application/json");
+  EXPECT_EQ(over.status, 429) << over.body;
+  // No aggregate agreement, malformed bodies, sensor tokens.
+  EXPECT_EQ(ErrorCode(Call("POST", path, Issue("transport-dept"), body, {},
+                           "application/json")),
+            "no-agreement");
+  EXPECT_EQ(Call("POST", path, research, "{not json", {}, "application/json").status,
+            400);
+  EXPECT_EQ(Call("POST", path, research,
+                 R"({"purpose":"research","metric":"count","epsilon":"x"})", {},
+                 "application/json")
+                .status,
+            400);
+  EXPECT_EQ(
+      Call("POST", path, Issue("energy-utility", kMeters), body, {}, "application/json")
+          .status,
+      403);
+}
+
+TEST_F(AggregateLogApiTest, IngestOverHttpIsLoggedAndTheLogIsServed) {
+  const uint64_t before = trust_->audit().log().head().size;
+  const std::string sensor = Issue("energy-utility", kMeters);
+  ASSERT_EQ(Call("POST", RecordsPath(), sensor, MeterNdjson(3)).status, 200);
+  EXPECT_EQ(trust_->audit().log().head().size, before + 1);
+  ASSERT_TRUE(trust_->audit().Checkpoint().ok());
+
+  HttpResponse checkpoint = Call("GET", "/log/checkpoint");
+  ASSERT_EQ(checkpoint.status, 200) << checkpoint.body;
+  EXPECT_NE(checkpoint.body.find(absl::StrCat("\n", before + 1, "\n")), std::string::npos)
+      << checkpoint.body;
+  EXPECT_EQ(Call("GET", "/log/key").status, 200);
+  HttpResponse tile =
+      Call("GET", "/log/tile/entries/000.p/" + std::to_string(before + 1));
+  EXPECT_EQ(tile.status, 200) << tile.body;
+  HttpResponse proof = Call("GET", "/log/proof/inclusion", "", "", {{"index", "0"}});
+  EXPECT_EQ(proof.status, 200) << proof.body;
+  EXPECT_EQ(Call("GET", "/log/tile/not/a/tile").status, 400);
 }
 
 }  // namespace

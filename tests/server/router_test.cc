@@ -49,6 +49,21 @@ TEST(RouterTest, MatchesParamsAndPrefersLiterals) {
   EXPECT_EQ(router.Handle(Get("/public/a/b")).route, "unmatched");
 }
 
+TEST(RouterTest, RestParameterMatchesTheRemainingSegments) {
+  Router router(FakeAuth);
+  ASSERT_TRUE(router
+                  .Add("GET", "/log/tile/{tile...}",
+                       [](const RouteRequest& r) { return Text(r.Param("tile")); })
+                  .ok());
+  EXPECT_EQ(router.Handle(Get("/log/tile/0/x001/234.p/5")).response.body,
+            "0/x001/234.p/5");
+  EXPECT_EQ(router.Handle(Get("/log/tile/entries/000")).response.body, "entries/000");
+  EXPECT_EQ(router.Handle(Get("/log/tile")).response.status, 404);
+  EXPECT_FALSE(
+      router.Add("GET", "/a/{rest...}/b", [](const RouteRequest&) { return Text(""); })
+          .ok());
+}
+
 TEST(RouterTest, WrongMethodIs405WithAllow) {
   Router router(FakeAuth);
   ASSERT_TRUE(
