@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "server/audit_trail.h"
 #include "server/records_view.h"
 #include "transform/field_transform.h"
 
@@ -159,7 +160,13 @@ absl::StatusOr<ExtractResult> BuildExtract(Trust& trust,
   }
   ExtractResult result;
   result.decision = policy::Decide(trust.config(), request, trust.clock().Now());
-  if (!result.decision.permitted()) return result;
+  if (!result.decision.permitted()) {
+    // Every decision is a leaf of the transparency log, denials included.
+    RETURN_IF_ERROR(trust.audit()
+                        .AppendDecision(trust.config(), request, result.decision, 0)
+                        .status());
+    return result;
+  }
   policy::Obligations ob = result.decision.obligations;
   const config::Stream& stream = *trust.config().FindStream(request.stream);
   // Points leave an extract as cells at most at the agreement's level, so
@@ -183,6 +190,9 @@ absl::StatusOr<ExtractResult> BuildExtract(Trust& trust,
                                 return absl::OkStatus();
                               }));
   if (table.num_rows() == 0) {
+    RETURN_IF_ERROR(trust.audit()
+                        .AppendDecision(trust.config(), request, result.decision, 0)
+                        .status());
     return absl::FailedPreconditionError(absl::StrCat("no records of stream '", stream.id,
                                                       "' are released to this request"));
   }
@@ -202,6 +212,10 @@ absl::StatusOr<ExtractResult> BuildExtract(Trust& trust,
         anon::QuasiIdentifier{field->name, std::move(hierarchy)});
   }
   auto extract = anon::Anonymize(table, anonymize);
+  RETURN_IF_ERROR(trust.audit()
+                      .AppendDecision(trust.config(), request, result.decision,
+                                      extract.ok() ? extract->report.records_out : 0)
+                      .status());
   if (!extract.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "no extract of stream '", stream.id, "' reaches k=", anonymize.model.k,

@@ -16,6 +16,7 @@
 #include "config/loader.h"
 #include "gtest/gtest.h"
 #include "ingest/ingester.h"
+#include "server/audit_trail.h"
 #include "server/extract_view.h"
 #include "server/trust.h"
 #include "transform/pipeline.h"
@@ -91,7 +92,9 @@ class ExtractTest : public ::testing::Test {
 
 TEST_F(ExtractTest, EveryReleasedClassHasAtLeastKRecords) {
   GrantResearchConsent(static_cast<int>(bikes_.size()));
+  const uint64_t leaves = trust_->audit().log().head().size;
   auto result = server::BuildExtract(*trust_, Request(), server::ExtractOptions{});
+  EXPECT_EQ(trust_->audit().log().head().size, leaves + 1);  // the decision is logged
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->decision.permitted());
   const anon::CsvTable& out = result->extract->output;

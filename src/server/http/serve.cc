@@ -1,11 +1,18 @@
 #include "server/http/serve.h"
 
 #include <memory>
+#include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "server/audit_trail.h"
 #include "spdlog/spdlog.h"
 
 namespace privacity::server {
+
+namespace {
+constexpr absl::Duration kCheckpointInterval = absl::Seconds(5);
+}  // namespace
 
 absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
                               const std::function<void(int port)>& on_listening) {
@@ -18,9 +25,33 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
                      return api->Handle(request);
                    }));
   if (on_listening) on_listening(server->port());
+  // A new checkpoint is signed every few seconds while the log grows.
+  absl::Mutex mu;
+  bool stopping = false;
+  std::thread checkpointer([&] {
+    absl::MutexLock lock(&mu);
+    while (!mu.AwaitWithTimeout(absl::Condition(&stopping), kCheckpointInterval)) {
+      mu.Unlock();
+      absl::StatusOr<std::string> signed_note = trust.audit().Checkpoint();
+      if (!signed_note.ok()) {
+        spdlog::error("signing a checkpoint failed: {}",
+                      std::string(signed_note.status().message()));
+      }
+      mu.Lock();
+    }
+  });
   const int signal = signals->Wait();
   spdlog::info("signal {} received: finishing requests in flight", signal);
   server->Shutdown();
+  {
+    absl::MutexLock lock(&mu);
+    stopping = true;
+  }
+  checkpointer.join();
+  // The last requests' leaves are covered by a final checkpoint.
+  if (absl::Status s = trust.audit().Checkpoint().status(); !s.ok()) {
+    spdlog::error("signing the final checkpoint failed: {}", std::string(s.message()));
+  }
   spdlog::info("server stopped");
   return absl::OkStatus();
 }
