@@ -115,12 +115,7 @@ void AddQueryAggregateCommand(CLI::App& query, int& exit_code) {
       return;
     }
     if (!result->decision.permitted()) {
-      nlohmann::json error = {
-          {"error",
-           {{"code", std::string(policy::ReasonCode(result->decision.reason))},
-            {"message", result->decision.detail}}}};
-      std::cerr << error.dump() << '\n';
-      exit_code = 1;
+      exit_code = ReportDenial(result->decision);
       return;
     }
     std::cout << result->ToJson().dump() << '\n';

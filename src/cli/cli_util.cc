@@ -5,6 +5,7 @@
 #include "CLI/CLI.hpp"
 #include "common/status_macros.h"
 #include "config/loader.h"
+#include "nlohmann/json.hpp"
 
 namespace privacity::cli {
 
@@ -21,6 +22,15 @@ absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& opt
   ASSIGN_OR_RETURN(config::CityConfig config,
                    config::LoadConfigFile(options.config_path));
   return server::Trust::Open(std::move(config), options.data_dir, clock, random);
+}
+
+int ReportDenial(const policy::Decision& decision) {
+  const nlohmann::json error = {
+      {"error",
+       {{"code", std::string(policy::ReasonCode(decision.reason))},
+        {"message", decision.detail}}}};
+  std::cerr << error.dump() << '\n';
+  return 1;
 }
 
 int ReportError(const absl::Status& status) {

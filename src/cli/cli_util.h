@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "ingest/ingester.h"
+#include "policy/decision.h"
 #include "server/trust.h"
 
 namespace CLI {
@@ -38,6 +39,10 @@ absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& opt
 absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
                        const std::string& path, ingest::InputFormat format,
                        bool show_progress, ingest::IngestSummary& summary);
+
+// Prints a denial as {"error":{"code":REASON,"message":...}} on stderr
+// and returns the exit code (1).
+int ReportDenial(const policy::Decision& decision);
 
 // Prints "privacity: <message>" on stderr and returns the exit code for
 // `status` (1).

@@ -85,12 +85,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       return;
     }
     if (!result->decision.permitted()) {
-      nlohmann::json error = {
-          {"error",
-           {{"code", std::string(policy::ReasonCode(result->decision.reason))},
-            {"message", result->decision.detail}}}};
-      std::cerr << error.dump() << '\n';
-      exit_code = 1;
+      exit_code = ReportDenial(result->decision);
       return;
     }
     nlohmann::json summary = {{"rows", result->rows},
@@ -148,12 +143,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       return;
     }
     if (!result->decision.permitted()) {
-      nlohmann::json error = {
-          {"error",
-           {{"code", std::string(policy::ReasonCode(result->decision.reason))},
-            {"message", result->decision.detail}}}};
-      std::cerr << error.dump() << '\n';
-      exit_code = 1;
+      exit_code = ReportDenial(result->decision);
       return;
     }
     std::cout << anon::FormatCsvTable(result->extract->output);

@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "crypto/crypto.h"
+#include "server/consent_cache.h"
 #include "transform/pipeline.h"
 
 namespace privacity::server {
@@ -45,46 +46,6 @@ absl::StatusOr<absl::Time> GetTime(const json& v, std::string_view key) {
   if (!t.ok()) return KeyError(key, "must be an RFC 3339 timestamp");
   return *t;
 }
-
-// Consent state of subjects for one purpose, from their latest event.
-enum class SubjectConsent { kNone, kGranted, kWithdrawn, kObjected };
-
-class ConsentCache {
- public:
-  ConsentCache(store::Store& store, std::string purpose)
-      : store_(store), purpose_(std::move(purpose)) {}
-
-  absl::StatusOr<SubjectConsent> Get(const std::string& blind_index) {
-    auto it = cache_.find(blind_index);
-    if (it != cache_.end()) return it->second;
-    ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
-                     store_.ConsentHistory(blind_index));
-    SubjectConsent state = SubjectConsent::kNone;
-    absl::Time latest = absl::InfinitePast();
-    for (const store::ConsentEvent& e : history) {
-      if (e.purpose != purpose_ || e.time < latest) continue;
-      latest = e.time;
-      switch (e.state) {
-        case store::ConsentState::kGranted:
-          state = SubjectConsent::kGranted;
-          break;
-        case store::ConsentState::kWithdrawn:
-          state = SubjectConsent::kWithdrawn;
-          break;
-        case store::ConsentState::kObjected:
-          state = SubjectConsent::kObjected;
-          break;
-      }
-    }
-    cache_.emplace(blind_index, state);
-    return state;
-  }
-
- private:
-  store::Store& store_;
-  std::string purpose_;
-  absl::flat_hash_map<std::string, SubjectConsent> cache_;
-};
 
 // The query as charged and cached: every parameter that changes the
 // release, in a fixed order (the party is implied by the agreement).

@@ -9,6 +9,7 @@
 #include "common/time_util.h"
 #include "crypto/crypto.h"
 #include "nlohmann/json.hpp"
+#include "server/consent_cache.h"
 #include "transform/field_transform.h"
 #include "transform/pipeline.h"
 
@@ -16,46 +17,6 @@ namespace privacity::server {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-// Consent state of one subject for one purpose, from the latest event.
-enum class SubjectConsent { kNone, kGranted, kWithdrawn, kObjected };
-
-class ConsentCache {
- public:
-  ConsentCache(store::Store& store, std::string purpose)
-      : store_(store), purpose_(std::move(purpose)) {}
-
-  absl::StatusOr<SubjectConsent> Get(const std::string& blind_index) {
-    auto it = cache_.find(blind_index);
-    if (it != cache_.end()) return it->second;
-    ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
-                     store_.ConsentHistory(blind_index));
-    SubjectConsent state = SubjectConsent::kNone;
-    absl::Time latest = absl::InfinitePast();
-    for (const store::ConsentEvent& e : history) {
-      if (e.purpose != purpose_ || e.time < latest) continue;
-      latest = e.time;
-      switch (e.state) {
-        case store::ConsentState::kGranted:
-          state = SubjectConsent::kGranted;
-          break;
-        case store::ConsentState::kWithdrawn:
-          state = SubjectConsent::kWithdrawn;
-          break;
-        case store::ConsentState::kObjected:
-          state = SubjectConsent::kObjected;
-          break;
-      }
-    }
-    cache_.emplace(blind_index, state);
-    return state;
-  }
-
- private:
-  store::Store& store_;
-  std::string purpose_;
-  absl::flat_hash_map<std::string, SubjectConsent> cache_;
-};
 
 // Coarsens one released value to the agreement's granularity.
 void Coarsen(const config::Field& field, const policy::Obligations& ob, json& value) {
@@ -169,17 +130,19 @@ absl::StatusOr<RecordsReadResult> ReadRecords(
   result.decision = policy::Decide(trust.config(), request, trust.clock().Now());
   if (!result.decision.permitted()) {
     // Every decision is a leaf of the transparency log, denials included.
-    RETURN_IF_ERROR(
-        trust.audit().AppendDecision(trust.config(), request, result.decision, 0).status());
+    RETURN_IF_ERROR(trust.audit()
+                        .AppendDecision(trust.config(), request, result.decision, 0)
+                        .status());
     return result;
   }
   const absl::Status released =
       ReleaseRows(trust, request, result.decision.obligations, options, result,
                   [&](const nlohmann::ordered_json& row) { return emit(row.dump()); });
   // Logged even when the scan failed part way: rows may already have left.
-  RETURN_IF_ERROR(trust.audit()
-                      .AppendDecision(trust.config(), request, result.decision, result.rows)
-                      .status());
+  RETURN_IF_ERROR(
+      trust.audit()
+          .AppendDecision(trust.config(), request, result.decision, result.rows)
+          .status());
   RETURN_IF_ERROR(released);
   return result;
 }
