@@ -89,8 +89,9 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
   server::HttpServerOptions http;
   http.listen = listen;
   return server::ServeUntilSignal(*trust, http, [&listen](int port) {
-    std::cout << "\nserving the demo city on http://" << listen.substr(0, listen.rfind(':'))
-              << ":" << port << " (try /public/streams; Ctrl-C stops)" << std::endl;
+    std::cout << "\nserving the demo city on http://"
+              << listen.substr(0, listen.rfind(':')) << ":" << port
+              << " (try /public/streams; Ctrl-C stops)" << std::endl;
   });
 }
 

@@ -60,7 +60,9 @@ absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
   // One transparency-log leaf per ingest call, once its rows are committed.
   options.ingest.on_committed = [&trust, &stream](const ingest::IngestSummary& s,
                                                   const std::string& digest) {
-    return trust.audit().AppendIngest(stream->id, s.accepted, s.rejected, digest).status();
+    return trust.audit()
+        .AppendIngest(stream->id, s.accepted, s.rejected, digest)
+        .status();
   };
   ASSIGN_OR_RETURN(
       summary, ingest::IngestFile(*stream, trust.store(), trust.keyring(), trust.random(),

@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
 #include "nlohmann/json.hpp"
 #include "policy/decision.h"
@@ -36,6 +37,29 @@ absl::Status ParseWindow(const QueryOptions& o, policy::AccessRequest& request) 
   return absl::OkStatus();
 }
 
+// --config, --data-dir and what names a request: party, purpose, stream,
+// window and fields.
+void AddRequestOptions(CLI::App& cmd, QueryOptions& o) {
+  AddTrustOptions(cmd, o.trust);
+  cmd.add_option("--party", o.party, "the party asking")->required();
+  cmd.add_option("--purpose", o.purpose, "the purpose it states")->required();
+  cmd.add_option("--stream", o.stream, "the stream")->required();
+  cmd.add_option("--from", o.from, "start of the window (inclusive), RFC 3339");
+  cmd.add_option("--to", o.to, "end of the window (exclusive), RFC 3339");
+  cmd.add_option("--fields", o.fields, "comma-separated fields (default: all granted)");
+}
+
+absl::StatusOr<policy::AccessRequest> BuildRequest(const QueryOptions& o,
+                                                   config::AccessLevel level) {
+  policy::AccessRequest request{
+      .party = o.party, .purpose = o.purpose, .stream = o.stream, .level = level};
+  if (!o.fields.empty()) {
+    request.fields = absl::StrSplit(o.fields, ',', absl::SkipEmpty());
+  }
+  RETURN_IF_ERROR(ParseWindow(o, request));
+  return request;
+}
+
 }  // namespace
 
 void AddQueryCommand(CLI::App& app, int& exit_code) {
@@ -44,28 +68,15 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<QueryOptions>();
   CLI::App* records = query->add_subcommand(
       "records", "pseudonymised rows under the party's agreement, as NDJSON on stdout");
-  AddTrustOptions(*records, o->trust);
-  records->add_option("--party", o->party, "the party asking")->required();
-  records->add_option("--purpose", o->purpose, "the purpose it states")->required();
-  records->add_option("--stream", o->stream, "the stream")->required();
-  records->add_option("--from", o->from, "start of the window (inclusive), RFC 3339");
-  records->add_option("--to", o->to, "end of the window (exclusive), RFC 3339");
-  records->add_option("--fields", o->fields,
-                      "comma-separated fields (default: all granted)");
+  AddRequestOptions(*records, *o);
   records->add_option("--after", o->after, "cursor: rows after this id");
   records->add_option("--limit", o->limit, "at most this many rows");
   records->callback([o, &exit_code] {
     SystemClock clock;
     CryptoRandom random;
-    policy::AccessRequest request{.party = o->party,
-                                  .purpose = o->purpose,
-                                  .stream = o->stream,
-                                  .level = config::AccessLevel::kRecords};
-    if (!o->fields.empty()) {
-      request.fields = absl::StrSplit(o->fields, ',', absl::SkipEmpty());
-    }
-    if (absl::Status s = ParseWindow(*o, request); !s.ok()) {
-      exit_code = ReportError(s);
+    auto request = BuildRequest(*o, config::AccessLevel::kRecords);
+    if (!request.ok()) {
+      exit_code = ReportError(request.status());
       return;
     }
     auto trust = OpenTrust(o->trust, clock, random);
@@ -74,7 +85,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       return;
     }
     auto result = server::ReadRecords(
-        **trust, request,
+        **trust, *request,
         server::RecordsReadOptions{.after_id = o->after, .limit = o->limit},
         [](const std::string& row) {
           std::cout << row << '\n';
@@ -102,14 +113,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
   auto report_path = std::make_shared<std::string>();
   CLI::App* extract = query->add_subcommand(
       "extract", "a k-anonymous extract under the party's agreement, as CSV on stdout");
-  AddTrustOptions(*extract, x->trust);
-  extract->add_option("--party", x->party, "the party asking")->required();
-  extract->add_option("--purpose", x->purpose, "the purpose it states")->required();
-  extract->add_option("--stream", x->stream, "the stream")->required();
-  extract->add_option("--from", x->from, "start of the window (inclusive), RFC 3339");
-  extract->add_option("--to", x->to, "end of the window (exclusive), RFC 3339");
-  extract->add_option("--fields", x->fields,
-                      "comma-separated fields (default: all granted)");
+  AddRequestOptions(*extract, *x);
   extract
       ->add_option("--suppression", *suppression,
                    "share of records that may be suppressed")
@@ -120,15 +124,9 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
   extract->callback([x, suppression, report_path, &exit_code] {
     SystemClock clock;
     CryptoRandom random;
-    policy::AccessRequest request{.party = x->party,
-                                  .purpose = x->purpose,
-                                  .stream = x->stream,
-                                  .level = config::AccessLevel::kExtract};
-    if (!x->fields.empty()) {
-      request.fields = absl::StrSplit(x->fields, ',', absl::SkipEmpty());
-    }
-    if (absl::Status s = ParseWindow(*x, request); !s.ok()) {
-      exit_code = ReportError(s);
+    auto request = BuildRequest(*x, config::AccessLevel::kExtract);
+    if (!request.ok()) {
+      exit_code = ReportError(request.status());
       return;
     }
     auto trust = OpenTrust(x->trust, clock, random);
@@ -137,7 +135,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       return;
     }
     auto result = server::BuildExtract(
-        **trust, request, server::ExtractOptions{.suppression_limit = *suppression});
+        **trust, *request, server::ExtractOptions{.suppression_limit = *suppression});
     if (!result.ok()) {
       exit_code = ReportError(result.status());
       return;

@@ -73,15 +73,15 @@ enum class RedactPattern { kPlate, kEmail, kPhone, kMac };
 // One transform step. Only the members of its kind are meaningful.
 struct Transform {
   TransformKind kind = TransformKind::kKeep;
-  absl::Duration bucket;        // kTimeBucket
-  int cell_level = 0;           // kCell: S2 level 0..30
-  double step = 0;              // kRound: > 0
-  std::optional<double> min;    // kClamp: bottom coding
-  std::optional<double> max;    // kClamp: top coding
-  int length = 0;               // kTruncate: characters (code points) kept
+  absl::Duration bucket;      // kTimeBucket
+  int cell_level = 0;         // kCell: S2 level 0..30
+  double step = 0;            // kRound: > 0
+  std::optional<double> min;  // kClamp: bottom coding
+  std::optional<double> max;  // kClamp: top coding
+  int length = 0;             // kTruncate: characters (code points) kept
   // kMap: raw value -> generalised value, from an ARX-style hierarchy CSV
   // (';'-separated rows, raw value first) at column `level`.
-  std::string table_path;       // as written, relative to city.yaml
+  std::string table_path;  // as written, relative to city.yaml
   int level = 1;
   std::map<std::string, std::string> table;  // loaded by the loader
   std::vector<RedactPattern> patterns;       // kRedact
@@ -168,8 +168,8 @@ struct Agreement {
   // Coarsest-allowed granularity: records are coarsened to at least these.
   std::optional<absl::Duration> time_granularity;
   std::optional<int> cell_level;
-  int k_threshold = 0;            // extract: minimum equivalence class size
-  std::optional<Budget> budget;   // aggregate: DP budget per period
+  int k_threshold = 0;                         // extract: minimum equivalence class size
+  std::optional<Budget> budget;                // aggregate: DP budget per period
   std::optional<absl::Duration> delete_after;  // duty, shown publicly
   bool no_onward_sharing = false;              // duty, shown publicly
   SourceLocation location;

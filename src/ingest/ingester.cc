@@ -83,11 +83,13 @@ class Ingester::Writer {
   static std::string BatchDigest(const std::vector<store::StoredRecord>& batch) {
     std::string bytes;
     auto put64 = [&bytes](uint64_t v) {
-      for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(v >> shift));
+      for (int shift = 56; shift >= 0; shift -= 8)
+        bytes.push_back(static_cast<char>(v >> shift));
     };
     auto put_bytes = [&bytes](const std::string& s) {
       const uint32_t n = static_cast<uint32_t>(s.size());
-      for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(n >> shift));
+      for (int shift = 24; shift >= 0; shift -= 8)
+        bytes.push_back(static_cast<char>(n >> shift));
       bytes += s;
     };
     for (const store::StoredRecord& r : batch) {

@@ -13,8 +13,8 @@
 namespace privacity::server {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // decoded path, without the query string
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // decoded path, without the query string
   std::map<std::string, std::string> query;    // decoded query parameters
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;

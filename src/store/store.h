@@ -32,7 +32,7 @@ namespace privacity::store {
 // present only as its blind index, and for personal streams the payload is
 // sealed under the subject's data key.
 struct StoredRecord {
-  int64_t id = 0;           // from ReserveRecordIds; bound into the AEAD
+  int64_t id = 0;  // from ReserveRecordIds; bound into the AEAD
   std::string stream;
   int64_t time_us = 0;      // event time after the stream's transforms
   uint64_t cell = 0;        // S2 cell id of the location; 0 when none
@@ -67,12 +67,12 @@ struct ConsentEvent {
 // One charge against a DP budget.
 struct BudgetCharge {
   std::string agreement;
-  int64_t period = 0;      // period number since 1970
-  std::string query_key;   // canonical hash of the query, for caching
+  int64_t period = 0;     // period number since 1970
+  std::string query_key;  // canonical hash of the query, for caching
   double epsilon = 0;
   double delta = 0;
   absl::Time time;
-  std::string result;      // cached released answer (already noised)
+  std::string result;  // cached released answer (already noised)
 };
 
 struct BudgetSpent {

@@ -64,8 +64,8 @@ struct CellId {
 };
 
 // std::monostate is an absent (null) optional value.
-using Value =
-    std::variant<std::monostate, std::string, int64_t, double, bool, absl::Time, GeoPoint, CellId>;
+using Value = std::variant<std::monostate, std::string, int64_t, double, bool, absl::Time,
+                           GeoPoint, CellId>;
 
 }  // namespace privacity::transform
 

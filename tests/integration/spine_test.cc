@@ -9,12 +9,12 @@
 #include <string>
 
 #include "absl/strings/str_split.h"
-#include "common/clock.h"
-#include "common/random.h"
 #include "audit/checkpoint.h"
 #include "audit/leaves.h"
 #include "audit/log.h"
 #include "audit/tiles.h"
+#include "common/clock.h"
+#include "common/random.h"
 #include "common/time_util.h"
 #include "config/loader.h"
 #include "gtest/gtest.h"
@@ -79,11 +79,13 @@ class SpineTest : public ::testing::Test {
     ingest::FileIngestOptions options;
     options.ingest.on_committed = [this, stream](const ingest::IngestSummary& s,
                                                  const std::string& digest) {
-      return trust_->audit().AppendIngest(stream, s.accepted, s.rejected, digest).status();
+      return trust_->audit()
+          .AppendIngest(stream, s.accepted, s.rejected, digest)
+          .status();
     };
-    auto summary = ingest::IngestFile(*trust_->config().FindStream(stream),
-                                      trust_->store(), trust_->keyring(), random_, clock_,
-                                      path, options);
+    auto summary =
+        ingest::IngestFile(*trust_->config().FindStream(stream), trust_->store(),
+                           trust_->keyring(), random_, clock_, path, options);
     EXPECT_TRUE(summary.ok()) << summary.status();
     return summary.ok() ? *summary : ingest::IngestSummary{};
   }
