@@ -10,7 +10,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "crypto/crypto.h"
-#include "server/consent_cache.h"
+#include "server/record_access.h"
 #include "transform/pipeline.h"
 
 namespace privacity::server {
@@ -245,39 +245,17 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   if (request.from) query.from_us = absl::ToUnixMicros(*request.from);
   if (request.to) query.to_us = absl::ToUnixMicros(*request.to);
   ConsentCache consent(trust.store(), request.purpose);
-  absl::flat_hash_map<int64_t, std::unique_ptr<crypto::Aead>> data_keys;
+  PayloadOpener opener(trust.keyring(), *stream);
   RETURN_IF_ERROR(
       trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
-        if (stream->personal() && (ob.consent_required || ob.exclude_objectors)) {
-          SubjectConsent state = SubjectConsent::kNone;
-          if (!r.blind_index.empty()) {
-            ASSIGN_OR_RETURN(state, consent.Get(r.blind_index));
-          }
-          if ((ob.consent_required && state != SubjectConsent::kGranted) ||
-              (ob.exclude_objectors && state == SubjectConsent::kObjected)) {
-            ++result.withheld;
-            return absl::OkStatus();
-          }
+        ASSIGN_OR_RETURN(const bool withheld, Withheld(*stream, ob, r, consent));
+        if (withheld) {
+          ++result.withheld;
+          return absl::OkStatus();
         }
-        std::string plaintext;
-        if (r.key_id == 0) {
-          plaintext = r.payload;
-        } else {
-          auto it = data_keys.find(r.key_id);
-          if (it == data_keys.end()) {
-            auto key = trust.keyring().GetById(r.key_id);
-            if (absl::IsNotFound(key.status()))
-              return absl::OkStatus();  // erased subject
-            if (!key.ok()) return key.status();
-            ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead,
-                             crypto::Aead::Create(key->key));
-            it = data_keys.emplace(r.key_id, std::move(aead)).first;
-          }
-          ASSIGN_OR_RETURN(plaintext,
-                           it->second->Open(r.payload, transform::PayloadAssociatedData(
-                                                           stream->id, r.id)));
-        }
-        const nlohmann::json payload = nlohmann::json::parse(plaintext, nullptr, false);
+        ASSIGN_OR_RETURN(std::optional<std::string> plaintext, opener.Open(r));
+        if (!plaintext.has_value()) return absl::OkStatus();  // erased subject
+        const nlohmann::json payload = nlohmann::json::parse(*plaintext, nullptr, false);
         if (!payload.is_object()) {
           return absl::DataLossError(
               absl::StrCat("record ", r.id, " has a corrupt payload"));

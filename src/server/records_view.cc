@@ -9,7 +9,7 @@
 #include "common/time_util.h"
 #include "crypto/crypto.h"
 #include "nlohmann/json.hpp"
-#include "server/consent_cache.h"
+#include "server/record_access.h"
 #include "transform/field_transform.h"
 #include "transform/pipeline.h"
 
@@ -55,7 +55,7 @@ absl::Status ReleaseRows(Trust& trust, const policy::AccessRequest& request,
   query.limit = options.limit > 0 ? options.limit + 1 : 0;
 
   ConsentCache consent(trust.store(), request.purpose);
-  absl::flat_hash_map<int64_t, std::unique_ptr<crypto::Aead>> data_keys;
+  PayloadOpener opener(trust.keyring(), *stream);
   int64_t seen = 0;
   const absl::Status scan =
       trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
@@ -65,39 +65,14 @@ absl::Status ReleaseRows(Trust& trust, const policy::AccessRequest& request,
         }
         ++seen;
         result.last_id = r.id;
-        if (stream->personal() && (ob.consent_required || ob.exclude_objectors)) {
-          // A record no longer linked to its subject cannot show consent.
-          SubjectConsent state = SubjectConsent::kNone;
-          if (!r.blind_index.empty()) {
-            ASSIGN_OR_RETURN(state, consent.Get(r.blind_index));
-          }
-          if ((ob.consent_required && state != SubjectConsent::kGranted) ||
-              (ob.exclude_objectors && state == SubjectConsent::kObjected)) {
-            ++result.withheld;
-            return absl::OkStatus();
-          }
+        ASSIGN_OR_RETURN(const bool withheld, Withheld(*stream, ob, r, consent));
+        if (withheld) {
+          ++result.withheld;
+          return absl::OkStatus();
         }
-        std::string plaintext;
-        if (r.key_id == 0) {
-          plaintext = r.payload;
-        } else {
-          auto it = data_keys.find(r.key_id);
-          if (it == data_keys.end()) {
-            auto key = trust.keyring().GetById(r.key_id);
-            if (absl::IsNotFound(key.status())) {
-              // The subject's key was destroyed (erasure): the record is gone.
-              return absl::OkStatus();
-            }
-            if (!key.ok()) return key.status();
-            ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead,
-                             crypto::Aead::Create(key->key));
-            it = data_keys.emplace(r.key_id, std::move(aead)).first;
-          }
-          ASSIGN_OR_RETURN(plaintext,
-                           it->second->Open(r.payload, transform::PayloadAssociatedData(
-                                                           stream->id, r.id)));
-        }
-        json stored = json::parse(plaintext, nullptr, /*allow_exceptions=*/false);
+        ASSIGN_OR_RETURN(std::optional<std::string> plaintext, opener.Open(r));
+        if (!plaintext.has_value()) return absl::OkStatus();  // erased subject
+        json stored = json::parse(*plaintext, nullptr, /*allow_exceptions=*/false);
         if (!stored.is_object()) {
           return absl::DataLossError(
               absl::StrCat("record ", r.id, " has a corrupt payload"));
