@@ -280,6 +280,33 @@ absl::StatusOr<std::string> EncodeLeaf(const KeyEventLeaf& leaf) {
   return Finish(j);
 }
 
+absl::StatusOr<std::string> EncodeLeaf(const RegisterChangeLeaf& leaf) {
+  RETURN_IF_ERROR(CheckToken(leaf.sensor, "sensor"));
+  RETURN_IF_ERROR(CheckToken(leaf.stream, "stream"));
+  json j = Envelope("register_change", leaf.time);
+  j["action"] = leaf.action == RegisterAction::kAdd ? "add" : "comment";
+  j["sensor"] = leaf.sensor;
+  j["stream"] = leaf.stream;
+  j["state"] = leaf.state == SensorState::kProposed ? "proposed" : "live";
+  if (leaf.comments_until) j["comments_until"] = LeafTime(*leaf.comments_until);
+  return Finish(j);
+}
+
+absl::StatusOr<std::string> EncodeLeaf(const DpiaAlertLeaf& leaf) {
+  RETURN_IF_ERROR(CheckToken(leaf.stream, "stream"));
+  RETURN_IF_ERROR(CheckToken(leaf.measure, "measure"));
+  json j = Envelope("dpia_alert", leaf.time);
+  j["stream"] = leaf.stream;
+  j["measure"] = leaf.measure;
+  if (!leaf.agreement.empty()) {
+    RETURN_IF_ERROR(CheckToken(leaf.agreement, "agreement"));
+    j["agreement"] = leaf.agreement;
+  }
+  ASSIGN_OR_RETURN(j["value"], ShortestDecimal(leaf.value, "value"));
+  ASSIGN_OR_RETURN(j["threshold"], ShortestDecimal(leaf.threshold, "threshold"));
+  return Finish(j);
+}
+
 absl::StatusOr<nlohmann::json> ParseLeaf(absl::string_view leaf) {
   ASSIGN_OR_RETURN(json j, ParseCanonicalJson(leaf));
   if (!j.is_object()) return absl::InvalidArgumentError("leaf is not a JSON object");

@@ -122,6 +122,32 @@ struct KeyEventLeaf {
   std::string verifier_key;
 };
 
+enum class RegisterAction { kAdd, kComment };
+enum class SensorState { kProposed, kLive };
+
+// A change to the sensor register: a sensor added (live, or proposed with
+// a comment period), or a public comment received. Comment text and
+// commenters never enter the log.
+struct RegisterChangeLeaf {
+  absl::Time time;
+  RegisterAction action = RegisterAction::kAdd;
+  std::string sensor;  // register id
+  std::string stream;
+  SensorState state = SensorState::kLive;
+  std::optional<absl::Time> comments_until;  // proposed sensors
+};
+
+// The scheduled DPIA measured a re-identification risk above its
+// threshold, or higher than at the last run while above it.
+struct DpiaAlertLeaf {
+  absl::Time time;
+  std::string stream;
+  std::string measure;    // "unicity_p2", "unicity_p4", "k_share"
+  std::string agreement;  // the records-level view measured; empty: stored data
+  double value = 0;       // shortest decimal, as epsilon in ReleaseLeaf
+  double threshold = 0;
+};
+
 // Canonical JSON leaf bytes. InvalidArgument naming the member that is
 // not a token, a negative count, a non-finite epsilon, or a leaf over 65535
 // bytes.
@@ -131,6 +157,8 @@ absl::StatusOr<std::string> EncodeLeaf(const ReleaseLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const RightsActionLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const ConfigChangeLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const KeyEventLeaf& leaf);
+absl::StatusOr<std::string> EncodeLeaf(const RegisterChangeLeaf& leaf);
+absl::StatusOr<std::string> EncodeLeaf(const DpiaAlertLeaf& leaf);
 
 // Checks that `leaf` is a leaf: canonical JSON, an object with "v" = 1, a
 // "type" and a "time". Types unknown to this version are accepted (a

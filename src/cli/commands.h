@@ -25,6 +25,8 @@ void AddLogCommand(CLI::App& app, int& exit_code);
 void AddSubjectCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
 void AddTokenCommand(CLI::App& app, int& exit_code);
+void AddRegisterCommand(CLI::App& app, int& exit_code);
+void AddDpiaCommand(CLI::App& app, int& exit_code);
 
 }  // namespace privacity::cli
 

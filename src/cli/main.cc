@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   privacity::cli::AddSubjectCommand(app, exit_code);
   privacity::cli::AddServeCommand(app, exit_code);
   privacity::cli::AddTokenCommand(app, exit_code);
+  privacity::cli::AddRegisterCommand(app, exit_code);
+  privacity::cli::AddDpiaCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
     privacity::InitLogging(verbose ? privacity::LogLevel::kDebug

@@ -40,7 +40,8 @@ using KeyList = std::span<const absl::string_view>;
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr absl::string_view kRootKeys[] = {"city",    "store",      "purposes", "streams",
-                                           "parties", "agreements", "sensors"};
+                                           "parties", "agreements", "sensors",
+                                           "dpia"};
 constexpr absl::string_view kCityKeys[] = {"name", "controller", "contact", "area"};
 constexpr absl::string_view kAreaKeys[] = {"min_lat", "min_lon", "max_lat", "max_lon"};
 constexpr absl::string_view kPurposeKeys[] = {"id", "description", "legal_basis",
@@ -60,8 +61,10 @@ constexpr absl::string_view kAgreementKeys[] = {
     "duties"};
 constexpr absl::string_view kBudgetKeys[] = {"epsilon", "delta", "period"};
 constexpr absl::string_view kDutyKeys[] = {"delete_after", "no_onward_sharing"};
-constexpr absl::string_view kSensorKeys[] = {"id",  "stream", "name",   "lat",
-                                             "lon", "owner",  "contact"};
+constexpr absl::string_view kSensorKeys[] = {"id",  "stream", "name",    "lat",
+                                             "lon", "owner",  "contact", "comments_until"};
+constexpr absl::string_view kDpiaKeys[] = {"k", "unicity_threshold", "k_share_threshold",
+                                           "interval"};
 
 constexpr absl::string_view kLegalBasisNames =
     "consent, contract, legal-obligation, vital-interest, public-task, "
@@ -71,7 +74,8 @@ constexpr absl::string_view kFieldTypeNames =
 constexpr absl::string_view kCategoryNames =
     "direct-identifier, subject-identifier, quasi-identifier, location, "
     "time, measurement, sensitive, free-text, other";
-constexpr absl::string_view kPartyKindNames = "department, partner, researcher, public";
+constexpr absl::string_view kPartyKindNames =
+    "department, partner, researcher, public, controller";
 constexpr absl::string_view kAccessLevelNames = "public, aggregate, extract, records";
 constexpr absl::string_view kRedactNames = "plate, email, phone, mac";
 
@@ -749,6 +753,33 @@ class ConfigParser {
     ForEachItem(
         view->Find("sensors"), "",
         [&](const YAML::Node& n, SourceLocation at, size_t i) { ParseSensor(n, at, i); });
+    if (const Entry* e = view->Find("dpia")) ParseDpia(*e);
+  }
+
+  void ParseDpia(const Entry& entry) {
+    constexpr absl::string_view what = "dpia";
+    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
+    if (!view.has_value()) return;
+    CheckKeys(*view, what, kDpiaKeys);
+    DpiaSettings& d = config_.dpia;
+    if (const Entry* e = view->Find("k")) {
+      if (auto v = Int(*e, what, 2, 1000)) d.k = static_cast<int>(*v);
+    }
+    for (auto [key, out] : {std::pair{"unicity_threshold", &d.unicity_threshold},
+                            std::pair{"k_share_threshold", &d.k_share_threshold}}) {
+      if (const Entry* e = view->Find(key)) {
+        if (auto v = Number(*e, what)) {
+          if (*v < 0 || *v > 1) {
+            Error(e->location, what, absl::StrCat("'", key, "' must be between 0 and 1"));
+          } else {
+            *out = *v;
+          }
+        }
+      }
+    }
+    if (const Entry* e = view->Find("interval")) {
+      if (auto v = Duration(*e, what)) d.interval = *v;
+    }
   }
 
   void ParseCity(const Entry& entry) {
@@ -1652,6 +1683,9 @@ class ConfigParser {
     }
     if (const Entry* e = view->Find("contact")) {
       if (auto v = String(*e, what)) sensor.contact = *v;
+    }
+    if (const Entry* e = view->Find("comments_until")) {
+      sensor.comments_until = Timestamp(*e, what, DateMeaning::kEndOfDay);
     }
     if (id.has_value() &&
         Register(sensor_ids_, *id, id_entry->location, "", "sensor id")) {

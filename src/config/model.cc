@@ -63,11 +63,12 @@ constexpr NameTable<RedactPattern, 4> kRedactPatterns{{
     {RedactPattern::kMac, "mac"},
 }};
 
-constexpr NameTable<PartyKind, 4> kPartyKinds{{
+constexpr NameTable<PartyKind, 5> kPartyKinds{{
     {PartyKind::kDepartment, "department"},
     {PartyKind::kPartner, "partner"},
     {PartyKind::kResearcher, "researcher"},
     {PartyKind::kPublic, "public"},
+    {PartyKind::kController, "controller"},
 }};
 
 constexpr NameTable<AccessLevel, 4> kAccessLevels{{

@@ -137,7 +137,9 @@ struct Stream {
   bool personal() const { return !subject_field.empty(); }
 };
 
-enum class PartyKind { kDepartment, kPartner, kResearcher, kPublic };
+// kController is the data office itself: its tokens may change the sensor
+// register (docs/register.md).
+enum class PartyKind { kDepartment, kPartner, kResearcher, kPublic, kController };
 
 struct Party {
   std::string id;  // "transport-dept"
@@ -183,7 +185,19 @@ struct Sensor {
   std::optional<double> longitude;
   std::string owner;
   std::string contact;
+  // A proposed sensor: the public may comment until then, and it goes live
+  // only after it (docs/register.md). Unset: live.
+  std::optional<absl::Time> comments_until;
   SourceLocation location;
+};
+
+// The scheduled DPIA (docs/register.md): re-run every `interval`; a
+// measured share above its threshold is an alert.
+struct DpiaSettings {
+  int k = 5;                       // classes smaller than k count as at risk
+  double unicity_threshold = 0.05;  // p = 2 unicity above this is high risk
+  double k_share_threshold = 0.05;  // share of records in classes < k
+  absl::Duration interval = absl::Hours(24);
 };
 
 // The city's declared area, used as the public partition domain.
@@ -209,6 +223,7 @@ struct CityConfig {
   std::vector<Party> parties;
   std::vector<Agreement> agreements;
   std::vector<Sensor> sensors;
+  DpiaSettings dpia;
   std::string source_path;  // the file this was loaded from
 
   const Stream* FindStream(std::string_view id) const {

@@ -221,9 +221,24 @@ std::string ToYaml(const CityConfig& config) {
     if (s.longitude) Plain(out, "lon", Number(*s.longitude));
     Text(out, "owner", s.owner);
     Text(out, "contact", s.contact);
+    if (s.comments_until) Text(out, "comments_until", FormatTimestamp(*s.comments_until));
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
+
+  // Written only when set, so configs without it keep their digest.
+  const DpiaSettings defaults;
+  const DpiaSettings& d = config.dpia;
+  if (d.k != defaults.k || d.unicity_threshold != defaults.unicity_threshold ||
+      d.k_share_threshold != defaults.k_share_threshold ||
+      d.interval != defaults.interval) {
+    out << YAML::Key << "dpia" << YAML::Value << YAML::BeginMap;
+    Plain(out, "k", absl::StrCat(d.k));
+    Plain(out, "unicity_threshold", Number(d.unicity_threshold));
+    Plain(out, "k_share_threshold", Number(d.k_share_threshold));
+    Plain(out, "interval", FormatDurationSpec(d.interval));
+    out << YAML::EndMap;
+  }
 
   out << YAML::EndMap;
   return absl::StrCat(out.c_str(), "\n");

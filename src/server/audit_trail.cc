@@ -118,6 +118,12 @@ absl::StatusOr<uint64_t> AuditTrail::Append(const audit::ConfigChangeLeaf& leaf)
 absl::StatusOr<uint64_t> AuditTrail::Append(const audit::KeyEventLeaf& leaf) {
   return AppendEncoded(audit::EncodeLeaf(leaf));
 }
+absl::StatusOr<uint64_t> AuditTrail::Append(const audit::RegisterChangeLeaf& leaf) {
+  return AppendEncoded(audit::EncodeLeaf(leaf));
+}
+absl::StatusOr<uint64_t> AuditTrail::Append(const audit::DpiaAlertLeaf& leaf) {
+  return AppendEncoded(audit::EncodeLeaf(leaf));
+}
 
 absl::StatusOr<uint64_t> AuditTrail::AppendIngest(const std::string& stream,
                                                   int64_t accepted, int64_t rejected,

@@ -57,6 +57,8 @@ class AuditTrail {
   absl::StatusOr<uint64_t> Append(const audit::RightsActionLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::ConfigChangeLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::KeyEventLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::RegisterChangeLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::DpiaAlertLeaf& leaf);
 
   // The leaf of one ingest call into `stream`, timed now. `digest` is the
   // SHA-256 the ingester computed over the rows it stored.

@@ -17,7 +17,9 @@
 #include "server/aggregate_view.h"
 #include "server/error_mapping.h"
 #include "server/log_routes.h"
+#include "server/dpia_routes.h"
 #include "server/records_view.h"
+#include "server/register_routes.h"
 #include "spdlog/spdlog.h"
 
 namespace privacity::server {
@@ -370,8 +372,11 @@ absl::Status ApiService::RegisterCoreRoutes() {
       router_.Add("GET", "/public/streams", bind(&ApiService::PublicStreams)));
   RETURN_IF_ERROR(
       router_.Add("GET", "/public/agreements", bind(&ApiService::PublicAgreements)));
-  RETURN_IF_ERROR(
-      router_.Add("GET", "/public/register", bind(&ApiService::PublicRegister)));
+  // The sensor register (server/register_routes.h) and the DPIA
+  // (server/dpia_routes.h).
+  RETURN_IF_ERROR(AddRegisterRoutes(router_, trust_));
+  dpia_ = std::make_shared<DpiaMonitor>(trust_);
+  RETURN_IF_ERROR(AddDpiaRoutes(router_, dpia_));
   RETURN_IF_ERROR(router_.Add("GET", "/healthz", bind(&ApiService::Healthz)));
   RETURN_IF_ERROR(router_.Add("GET", "/metrics", bind(&ApiService::MetricsText)));
   RETURN_IF_ERROR(router_.Add("GET", "/openapi.json", [](const RouteRequest&) {
@@ -643,42 +648,6 @@ HttpResponse ApiService::PublicAgreements(const RouteRequest&) {
   return JsonResponse({{"agreements", agreements}});
 }
 
-HttpResponse ApiService::PublicRegister(const RouteRequest& request) {
-  const config::CityConfig& config = trust_.config();
-  const bool geojson =
-      request.Query("format") == "geojson" ||
-      request.http.Header("accept").find("application/geo+json") != std::string::npos;
-  json sensors = json::array();
-  json features = json::array();
-  for (const config::Sensor& s : config.sensors) {
-    json props = {{"id", s.id},
-                  {"stream", s.stream},
-                  {"name", s.name},
-                  {"owner", s.owner},
-                  {"contact", s.contact}};
-    const bool located = s.latitude.has_value() && s.longitude.has_value();
-    if (geojson) {
-      features.push_back(
-          {{"type", "Feature"},
-           {"geometry", located ? json{{"type", "Point"},
-                                       {"coordinates", {*s.longitude, *s.latitude}}}
-                                : json(nullptr)},
-           {"properties", props}});
-    } else {
-      props["latitude"] = s.latitude.has_value() ? json(*s.latitude) : json(nullptr);
-      props["longitude"] = s.longitude.has_value() ? json(*s.longitude) : json(nullptr);
-      sensors.push_back(props);
-    }
-  }
-  if (geojson) {
-    HttpResponse r =
-        JsonResponse({{"type", "FeatureCollection"}, {"features", features}});
-    r.content_type = "application/geo+json";
-    return r;
-  }
-  return JsonResponse({{"sensors", sensors}});
-}
-
 HttpResponse ApiService::Healthz(const RouteRequest&) {
   absl::StatusOr<std::optional<std::string>> probe =
       trust_.store().GetMeta("health.probe");
@@ -701,6 +670,7 @@ HttpResponse ApiService::MetricsText(const RouteRequest&) {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.Render(counts);
+  r.body += dpia_->MetricsText();
   return r;
 }
 

@@ -31,6 +31,8 @@
 
 namespace privacity::server {
 
+class DpiaMonitor;  // server/dpia_routes.h
+
 using PathParams = std::map<std::string, std::string>;
 
 // What a handler sees: the request, the values of the pattern's {params},
@@ -123,6 +125,8 @@ class ApiService {
 
   Router& router() { return router_; }
   Metrics& metrics() { return metrics_; }
+  // The scheduled DPIA (server/dpia_routes.h); its gauges are on /metrics.
+  DpiaMonitor& dpia() { return *dpia_; }
 
   // Thread-safe once routes are registered.
   HttpResponse Handle(const HttpRequest& request);
@@ -137,7 +141,6 @@ class ApiService {
   ingest::IngestOptions IngestOptionsWithLeaf(const config::Stream& stream);
   HttpResponse PublicStreams(const RouteRequest& request);
   HttpResponse PublicAgreements(const RouteRequest& request);
-  HttpResponse PublicRegister(const RouteRequest& request);
   HttpResponse Healthz(const RouteRequest& request);
   HttpResponse MetricsText(const RouteRequest& request);
 
@@ -146,6 +149,7 @@ class ApiService {
   Authenticator authenticator_;
   Metrics metrics_;
   Router router_;
+  std::shared_ptr<DpiaMonitor> dpia_;
 };
 
 // The OpenAPI 3 document (docs/openapi.json, embedded at build time).

@@ -6,12 +6,14 @@
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "server/audit_trail.h"
+#include "server/dpia_routes.h"
 #include "spdlog/spdlog.h"
 
 namespace privacity::server {
 
 namespace {
 constexpr absl::Duration kCheckpointInterval = absl::Seconds(5);
+constexpr absl::Duration kDpiaPoll = absl::Minutes(1);
 }  // namespace
 
 absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
@@ -40,6 +42,17 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
       mu.Lock();
     }
   });
+  // The DPIA re-runs every dpia.interval (by the trust's clock).
+  std::thread dpia_scheduler([&] {
+    absl::MutexLock lock(&mu);
+    do {
+      mu.Unlock();
+      if (absl::StatusOr<bool> ran = api->dpia().RunIfDue(); !ran.ok()) {
+        spdlog::error("scheduled DPIA failed: {}", std::string(ran.status().message()));
+      }
+      mu.Lock();
+    } while (!mu.AwaitWithTimeout(absl::Condition(&stopping), kDpiaPoll));
+  });
   const int signal = signals->Wait();
   spdlog::info("signal {} received: finishing requests in flight", signal);
   server->Shutdown();
@@ -48,6 +61,7 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
     stopping = true;
   }
   checkpointer.join();
+  dpia_scheduler.join();
   // The last requests' leaves are covered by a final checkpoint.
   if (absl::Status s = trust.audit().Checkpoint().status(); !s.ok()) {
     spdlog::error("signing the final checkpoint failed: {}", std::string(s.message()));
