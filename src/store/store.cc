@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "store/postgresql/postgresql_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace privacity::store {
@@ -50,9 +51,7 @@ absl::StatusOr<StorePtr> OpenStore(const std::string& uri, const std::string& da
   }
   const absl::string_view scheme = SchemeOf(uri);
   if (scheme == "postgresql" || scheme == "postgres") {
-    return absl::UnimplementedError(
-        "store URI scheme 'postgresql': the PostgreSQL backend is not available yet; "
-        "use sqlite:PATH");
+    return postgresql_internal::OpenPostgresqlStore(uri);
   }
   if (scheme.empty()) {
     return absl::InvalidArgumentError(

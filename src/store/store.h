@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -174,10 +175,28 @@ using StorePtr = std::unique_ptr<Store>;
 // Opens (creating and migrating when needed) the store named by `uri`.
 // "sqlite:PATH" resolves PATH against `data_dir` unless absolute; a new file
 // gets mode 0600 and its directory must exist (NotFound otherwise). A file
-// written by a newer build is FailedPrecondition. "postgresql://..." is
-// Unimplemented for now; any other scheme is InvalidArgument. Errors name
+// written by a newer build is FailedPrecondition. "postgresql://..." (or
+// "postgres://...") is a libpq URI; the database must exist, and its schema
+// is created or migrated. Any other scheme is InvalidArgument. Errors name
 // the scheme, never the rest of the URI (it may hold a password).
 absl::StatusOr<StorePtr> OpenStore(const std::string& uri, const std::string& data_dir);
+
+// What MigrateStore moved, row counts per table ("records", "keys", ...).
+struct MigrationSummary {
+  std::vector<std::pair<std::string, int64_t>> tables;
+};
+
+// Moves the SQLite store `from_uri` (resolved against `data_dir`) into the
+// PostgreSQL store `to_uri`, which must be empty (FailedPrecondition
+// otherwise): records, keys (still wrapped), consent, the budget ledger,
+// tokens, rights requests, the transparency log and meta, with their ids,
+// so the log verifies and sealed payloads open after the move. Tables go
+// across in one transaction, then records in batches; if it fails, drop
+// and recreate the target database and run it again. The source is only
+// read (and migrated to the latest schema first).
+absl::StatusOr<MigrationSummary> MigrateStore(const std::string& from_uri,
+                                              const std::string& to_uri,
+                                              const std::string& data_dir);
 
 }  // namespace privacity::store
 

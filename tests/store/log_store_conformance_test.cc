@@ -13,9 +13,6 @@
 
 namespace privacity::store {
 
-// Defined in store_conformance_test.cc.
-testing::StoreBackend SqliteBackend();
-
 namespace {
 
 using testing::StoreBackend;
@@ -46,11 +43,17 @@ LogBatch Batch(uint64_t first, uint64_t count) {
 class LogStoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
+    if (std::string reason = GetParam().skip(); !reason.empty()) GTEST_SKIP() << reason;
     ASSERT_TRUE(dir_.ok());
     auto store = Open();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
+  void TearDown() override {
+    store_.reset();
+    GetParam().drop(dir_.path());
+  }
+
   absl::StatusOr<StorePtr> Open() { return GetParam().open(dir_.path()); }
   LogStore& log() { return store_->log(); }
 
@@ -223,7 +226,8 @@ TEST_P(LogStoreConformanceTest, SurvivesReopening) {
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Backends, LogStoreConformanceTest,
-                         ::testing::Values(SqliteBackend()),
+                         ::testing::Values(testing::SqliteBackend(),
+                                           testing::PostgresqlBackend()),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) {
                            return info.param.name;
                          });

@@ -39,10 +39,16 @@ const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
+    if (std::string reason = GetParam().skip(); !reason.empty()) GTEST_SKIP() << reason;
     ASSERT_TRUE(dir_.ok()) << "mkdtemp failed";
     absl::StatusOr<StorePtr> store = Open();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    GetParam().drop(dir_.path());
   }
 
   // Another instance on the same store, as a second process would open it.
@@ -808,14 +814,9 @@ TEST_P(StoreConformanceTest, UnlinkedBlindIndexLeavesNoBytesAfterCompact) {
 
 }  // namespace
 
-// The backends under test. A PostgreSQL backend adds its factory here.
-StoreBackend SqliteBackend() {
-  return {"sqlite",
-          [](const std::string& dir) { return OpenStore("sqlite:store.db", dir); }};
-}
-
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
-                         ::testing::Values(SqliteBackend()),
+                         ::testing::Values(testing::SqliteBackend(),
+                                           testing::PostgresqlBackend()),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) {
                            return info.param.name;
                          });

@@ -45,10 +45,19 @@ class TempDir {
 // One store backend under test. `open` opens the store at a location: two
 // calls with the same `dir` must give two independent instances of the same
 // store (as two processes would have); a fresh `dir` gives an empty store.
+// `skip` gives a reason to skip the backend ("" to run it); `drop` forgets
+// the store of `dir` (a server-side database) once its instances are closed.
 struct StoreBackend {
   std::string name;
   std::function<absl::StatusOr<StorePtr>(const std::string& dir)> open;
+  std::function<std::string()> skip = [] { return std::string(); };
+  std::function<void(const std::string& dir)> drop = [](const std::string&) {};
 };
+
+// The backends every conformance suite runs against (store_backends.cc):
+// SQLite always, PostgreSQL when a test server is configured.
+StoreBackend SqliteBackend();
+StoreBackend PostgresqlBackend();
 
 inline void PrintTo(const StoreBackend& backend, std::ostream* os) {
   *os << backend.name;

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "store/log_batch_check.h"
 #include "store/log_store.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/sqlite_store.h"
@@ -60,12 +61,6 @@ std::string ColumnBlob(sqlite3_stmt* stmt, int col) {
   return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
-bool Complete(int level, uint64_t index, uint64_t size) {
-  if (level < 0 || level > kMaxLogLevel) return false;
-  if (index >= (kMaxLogSize >> level)) return false;
-  return ((index + 1) << level) <= size;
-}
-
 absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_view op) {
   ASSIGN_OR_RETURN(
       Stmt stmt,
@@ -83,51 +78,6 @@ absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_vi
   row.size = static_cast<uint64_t>(size);
   row.hashes = ColumnBlob(stmt.get(), 1);
   return row;
-}
-
-absl::Status CheckHash(const std::string& hash, absl::string_view what) {
-  if (hash.size() != kLogHashSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("append log: ", what, " is not a 32-byte hash"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateBatch(const LogBatch& batch) {
-  if (batch.first_index >= kMaxLogSize ||
-      batch.entries.size() > kMaxLogSize - batch.first_index) {
-    return absl::InvalidArgumentError("append log: index beyond the largest log size");
-  }
-  if (batch.frontier.size != batch.first_index + batch.entries.size()) {
-    return absl::InvalidArgumentError(
-        "append log: frontier size is not first_index plus the entry count");
-  }
-  if (batch.frontier.hashes.size() % kLogHashSize != 0) {
-    return absl::InvalidArgumentError(
-        "append log: frontier hashes are not a multiple of 32 bytes");
-  }
-  for (size_t i = 0; i < batch.entries.size(); ++i) {
-    const LogEntryRow& e = batch.entries[i];
-    if (e.data.empty() || e.data.size() > INT_MAX) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "append log: entry ", batch.first_index + i, " is empty or too long"));
-    }
-    RETURN_IF_ERROR(CheckHash(
-        e.leaf_hash, absl::StrCat("entry ", batch.first_index + i, " leaf hash")));
-  }
-  for (const LogNodeRow& n : batch.nodes) {
-    if (n.level < 1 || n.level > kMaxLogLevel || n.index >= (kMaxLogSize >> n.level)) {
-      return absl::InvalidArgumentError("append log: node level or index out of range");
-    }
-    if (!Complete(n.level, n.index, batch.frontier.size)) {
-      return absl::InvalidArgumentError(absl::StrCat("append log: node (", n.level, ", ",
-                                                     n.index,
-                                                     ") is not complete in the batch"));
-    }
-    RETURN_IF_ERROR(
-        CheckHash(n.hash, absl::StrCat("node (", n.level, ", ", n.index, ")")));
-  }
-  return absl::OkStatus();
 }
 
 class SqliteLogStore final : public LogStore {
