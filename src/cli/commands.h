@@ -27,6 +27,7 @@ void AddServeCommand(CLI::App& app, int& exit_code);
 void AddTokenCommand(CLI::App& app, int& exit_code);
 void AddRegisterCommand(CLI::App& app, int& exit_code);
 void AddDpiaCommand(CLI::App& app, int& exit_code);
+void AddMigrateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace privacity::cli
 

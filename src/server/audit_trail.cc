@@ -177,10 +177,13 @@ absl::StatusOr<std::string> AuditTrail::LatestCheckpoint() {
 
 absl::StatusOr<std::string> AuditTrail::Checkpoint() {
   absl::MutexLock lock(&checkpoint_mu_);
-  RETURN_IF_ERROR(log_->Reload());
-  const audit::TreeHead head = log_->head();
+  // The checkpoint first, then the log: another node may append and sign
+  // in between, and the log read second is then at least as large as the
+  // checkpoint read first (the log only grows).
   ASSIGN_OR_RETURN(std::optional<store::LogCheckpointRow> latest,
                    store_.log().LatestCheckpoint());
+  RETURN_IF_ERROR(log_->Reload());
+  const audit::TreeHead head = log_->head();
   if (latest.has_value()) {
     ASSIGN_OR_RETURN(audit::Checkpoint previous,
                      audit::OpenCheckpoint(latest->note, *verifier_, origin_));
