@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "config/loader.h"
 #include "nlohmann/json.hpp"
+#include "server/static_files.h"
 
 namespace privacity::cli {
 
@@ -36,6 +37,12 @@ int ReportDenial(const policy::Decision& decision) {
 int ReportError(const absl::Status& status) {
   std::cerr << "privacity: " << status.message() << "\n";
   return 1;
+}
+
+std::string ResolveWebDir(const std::string& given) {
+  if (given == "none") return "";
+  if (!given.empty()) return given;
+  return server::FindWebDir();
 }
 
 }  // namespace privacity::cli

@@ -44,6 +44,10 @@ absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
 // and returns the exit code (1).
 int ReportDenial(const policy::Decision& decision);
 
+// The portal directory to serve: `given`, "" for "none", else
+// server::FindWebDir() (which may be "": no portal).
+std::string ResolveWebDir(const std::string& given);
+
 // Prints "privacity: <message>" on stderr and returns the exit code for
 // `status` (1).
 int ReportError(const absl::Status& status);

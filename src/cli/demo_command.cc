@@ -45,7 +45,8 @@ std::string FindStreamData(const fs::path& config_dir, const std::string& stream
 enum class DemoServe { kServe, kLoadOnly };
 
 absl::Status RunDemo(const std::string& config_path, const std::string& data_dir,
-                     DemoServe serve, const std::string& listen) {
+                     DemoServe serve, const std::string& listen,
+                     const std::string& web_dir) {
   ASSIGN_OR_RETURN(config::CityConfig config, config::LoadConfigFile(config_path));
   SystemClock clock;
   CryptoRandom random;
@@ -88,10 +89,13 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
   if (serve == DemoServe::kLoadOnly) return absl::OkStatus();
   server::HttpServerOptions http;
   http.listen = listen;
-  return server::ServeUntilSignal(*trust, http, [&listen](int port) {
+  http.web_dir = ResolveWebDir(web_dir);
+  return server::ServeUntilSignal(*trust, http, [&listen, &http](int port) {
     std::cout << "\nserving the demo city on http://"
               << listen.substr(0, listen.rfind(':')) << ":" << port
-              << " (try /public/streams; Ctrl-C stops)" << std::endl;
+              << (http.web_dir.empty() ? " (try /public/streams"
+                                       : " (open it in a browser")
+              << "; Ctrl-C stops)" << std::endl;
   });
 }
 
@@ -102,6 +106,7 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
   auto data_dir = std::make_shared<std::string>("demo-data");
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
   auto no_serve = std::make_shared<bool>(false);
+  auto web_dir = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("demo", "load the demo city into a data directory");
   cmd->add_option("--config", *config_path,
                   "the demo config (default: examples/demo-city/city.yaml)");
@@ -109,10 +114,13 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", *listen, "HOST:PORT to serve the demo city on")
       ->capture_default_str();
   cmd->add_flag("--no-serve", *no_serve, "only load the demo city, do not serve it");
-  cmd->callback([config_path, data_dir, listen, no_serve, &exit_code] {
+  cmd->add_option("--web-dir", *web_dir,
+                  "the built portal (web/dist); default: found beside the binary or in "
+                  "./web/dist; 'none' serves no portal");
+  cmd->callback([config_path, data_dir, listen, no_serve, web_dir, &exit_code] {
     const absl::Status s =
         RunDemo(FindDemoConfig(*config_path), *data_dir,
-                *no_serve ? DemoServe::kLoadOnly : DemoServe::kServe, *listen);
+                *no_serve ? DemoServe::kLoadOnly : DemoServe::kServe, *listen, *web_dir);
     if (!s.ok()) exit_code = ReportError(s);
   });
 }

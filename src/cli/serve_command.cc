@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "common/status_macros.h"
 #include "server/http/serve.h"
+#include "server/static_files.h"
 
 namespace privacity::cli {
 namespace {
@@ -14,7 +15,8 @@ struct ServeCommandOptions {
   server::HttpServerOptions http;
 };
 
-absl::Status RunServe(const ServeCommandOptions& o) {
+absl::Status RunServe(ServeCommandOptions o) {
+  o.http.web_dir = ResolveWebDir(o.http.web_dir);
   SystemClock clock;
   CryptoRandom random;
   ASSIGN_OR_RETURN(std::unique_ptr<server::Trust> trust,
@@ -39,6 +41,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--tls-cert", o->http.tls_cert_file,
                   "PEM certificate chain (enables TLS)");
   cmd->add_option("--tls-key", o->http.tls_key_file, "PEM private key (with --tls-cert)");
+  cmd->add_option("--web-dir", o->http.web_dir,
+                  "the built portal (web/dist); default: found beside the binary or in "
+                  "./web/dist; 'none' serves no portal");
   cmd->callback([o, &exit_code] {
     const absl::Status s = RunServe(*o);
     if (!s.ok()) exit_code = ReportError(s);

@@ -37,6 +37,8 @@ struct HttpServerOptions {
   // How long Shutdown() waits for requests in flight before closing anyway.
   absl::Duration shutdown_grace = absl::Seconds(30);
   int threads = 0;  // 0 = one per hardware thread
+  // The portal's static files (server/static_files.h); empty: none.
+  std::string web_dir;
 };
 
 // Called concurrently from the worker threads; must be thread-safe and

@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "server/audit_trail.h"
 #include "server/dpia_routes.h"
+#include "server/static_files.h"
 #include "spdlog/spdlog.h"
 
 namespace privacity::server {
@@ -22,8 +23,16 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
                    TerminationSignals::Install());
   ASSIGN_OR_RETURN(std::unique_ptr<ApiService> api,
                    ApiService::Create(trust, ApiOptions{}));
+  std::unique_ptr<StaticFiles> web;
+  if (!options.web_dir.empty()) {
+    ASSIGN_OR_RETURN(web, StaticFiles::Open(options.web_dir));
+    spdlog::info("serving the portal from {}", web->root());
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> server,
-                   HttpServer::Start(options, [&api](const HttpRequest& request) {
+                   HttpServer::Start(options, [&api, &web](const HttpRequest& request) {
+                     if (web != nullptr && StaticFiles::Handles(request)) {
+                       return web->Serve(request);
+                     }
                      return api->Handle(request);
                    }));
   if (on_listening) on_listening(server->port());
