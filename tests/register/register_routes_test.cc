@@ -149,7 +149,9 @@ TEST_F(RegisterRoutesTest, CommentsAreRateLimitedPerAddress) {
   for (int i = 0; i < 8; ++i) {
     HttpResponse r = Call("POST", path, "", R"({"text":"again"})", "198.51.100.7");
     if (r.status == 201) ++accepted;
-    if (i >= 5) EXPECT_EQ(r.status, 429);
+    if (i >= 5) {
+      EXPECT_EQ(r.status, 429);
+    }
   }
   EXPECT_EQ(accepted, 5);
   // Another address is not limited by the first one.
