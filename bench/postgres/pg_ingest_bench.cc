@@ -240,9 +240,11 @@ int Main() {
           "key_id, "
           "payload, batch) SELECT row_number() OVER (), ",
           sid,
-          ", t.us, 0, t.us / 2592000000000, hmac(s.meter, k.bi, 'sha256'), 0, "
+          ", t.us, 0, t.us / 2592000000000, hmac(convert_to(s.meter, 'UTF8'), k.bi, "
+          "'sha256'), 0, "
           "encrypt(convert_to(json_build_object("
-          "'meter_id', 'ps_' || encode(hmac(s.meter, k.ps, 'sha256'), 'hex'), "
+          "'meter_id', 'ps_' || encode(hmac(convert_to(s.meter, 'UTF8'), k.ps, "
+          "'sha256'), 'hex'), "
           "'time', t.us, "
           "'energy_kwh', round(least(greatest(s.kwh, 0), 10)::numeric, 3))::text, "
           "'UTF8'), k.aes, 'aes'), 1 "

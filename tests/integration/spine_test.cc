@@ -23,6 +23,7 @@
 #include "policy/decision.h"
 #include "server/records_view.h"
 #include "server/trust.h"
+#include "store/postgres_test_util.h"
 #include "transform/field_transform.h"
 #include "transform/pipeline.h"
 
@@ -56,13 +57,23 @@ int CountStandalone(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
-class SpineTest : public ::testing::Test {
+// Runs on each store backend: "sqlite", and "postgresql" when a test
+// server is configured (store/postgres_test_util.h).
+class SpineTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    if (GetParam() == "postgresql") {
+      if (!store::testing::TestPostgresUrl().has_value()) {
+        GTEST_SKIP() << store::testing::PostgresSkipReason();
+      }
+      auto db = store::testing::TestDatabase::Create();
+      ASSERT_TRUE(db.ok()) << db.status();
+      db_ = *std::move(db);
+    }
     char tmpl[] = "/tmp/privacity-spine-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto config = config::LoadConfigFile((kDemo / "city.yaml").string());
+    auto config = LoadConfig();
     ASSERT_TRUE(config.ok()) << config.status();
     ASSERT_TRUE(server::Trust::Initialize(*config, dir_, clock_, random_).ok());
     auto trust = server::Trust::Open(*config, dir_, clock_, random_);
@@ -71,7 +82,45 @@ class SpineTest : public ::testing::Test {
   }
   void TearDown() override {
     trust_.reset();
-    fs::remove_all(dir_);
+    db_.reset();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  // The demo config, its store in the test database on PostgreSQL.
+  absl::StatusOr<config::CityConfig> LoadConfig() {
+    auto config = config::LoadConfigFile((kDemo / "city.yaml").string());
+    if (config.ok() && db_ != nullptr) config->store = db_->uri();
+    return config;
+  }
+
+  // Everything the store holds as bytes: its files (SQLite, with the WAL),
+  // or every table's rows (PostgreSQL, whose files are the server's).
+  std::string StoredBytes() {
+    std::string bytes;
+    for (const std::string& f : trust_->store().Files()) {
+      if (fs::exists(f)) bytes += ReadAll(f);
+    }
+    if (db_ == nullptr) return bytes;
+    PGconn* conn = PQconnectdb(db_->uri().c_str());
+    EXPECT_EQ(PQstatus(conn), CONNECTION_OK);
+    PGresult* tables = PQexec(conn,
+                              "SELECT tablename FROM pg_tables "
+                              "WHERE schemaname = current_schema()");
+    for (int i = 0; i < PQntuples(tables); ++i) {
+      const std::string sql = std::string("COPY (SELECT * FROM ") +
+                              PQgetvalue(tables, i, 0) + ") TO STDOUT (FORMAT binary)";
+      PQclear(PQexec(conn, sql.c_str()));
+      char* buf = nullptr;
+      int n;
+      while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+        bytes.append(buf, static_cast<size_t>(n));
+        PQfreemem(buf);
+      }
+      while (PGresult* r = PQgetResult(conn)) PQclear(r);
+    }
+    PQclear(tables);
+    PQfinish(conn);
+    return bytes;
   }
 
   ingest::IngestSummary Ingest(const std::string& stream, const std::string& path) {
@@ -133,13 +182,14 @@ class SpineTest : public ::testing::Test {
     return path;
   }
 
+  std::unique_ptr<store::testing::TestDatabase> db_;
   std::string dir_;
   ManualClock clock_{absl::FromUnixSeconds(1767225600)};  // 2026-01-01
   CryptoRandom random_;
   std::unique_ptr<server::Trust> trust_;
 };
 
-TEST_F(SpineTest, NoRawIdentifierReachesTheDatabaseFiles) {
+TEST_P(SpineTest, NoRawIdentifierReachesTheDatabaseFiles) {
   LoadDemo();
   std::set<std::string> identifiers;
   for (const std::string& line : std::vector<std::string>(
@@ -164,12 +214,7 @@ TEST_F(SpineTest, NoRawIdentifierReachesTheDatabaseFiles) {
   }
   ASSERT_GT(identifiers.size(), 300u);
   // Scan while the store is open, so the WAL still holds recent pages.
-  const std::vector<std::string> files = trust_->store().Files();
-  ASSERT_FALSE(files.empty());
-  std::string bytes;
-  for (const std::string& f : files) {
-    if (fs::exists(f)) bytes += ReadAll(f);
-  }
+  const std::string bytes = StoredBytes();
   ASSERT_GT(bytes.size(), 100000u);
   for (const std::string& id : identifiers) {
     EXPECT_EQ(CountStandalone(bytes, id), 0) << "raw identifier found on disk";
@@ -182,7 +227,7 @@ TEST_F(SpineTest, NoRawIdentifierReachesTheDatabaseFiles) {
   EXPECT_NE(bytes.find("Bourke Street Mall"), std::string::npos);
 }
 
-TEST_F(SpineTest, PartyReadsOnlyGrantedFieldsCoarsenedAsAgreed) {
+TEST_P(SpineTest, PartyReadsOnlyGrantedFieldsCoarsenedAsAgreed) {
   LoadDemo();
   Read energy = ReadAs("energy-utility", "grid-planning", "energy.meter_readings");
   ASSERT_TRUE(energy.result.decision.permitted());
@@ -212,7 +257,7 @@ TEST_F(SpineTest, PartyReadsOnlyGrantedFieldsCoarsenedAsAgreed) {
   }
 }
 
-TEST_F(SpineTest, EachDenialIsReportedWithItsReason) {
+TEST_P(SpineTest, EachDenialIsReportedWithItsReason) {
   LoadDemo();
   struct Case {
     std::string party, purpose, stream;
@@ -279,7 +324,7 @@ TEST_F(SpineTest, EachDenialIsReportedWithItsReason) {
             policy::DenyReason::kAgreementNotYetValid);
 }
 
-TEST_F(SpineTest, ObjectorsAreWithheldAtOnce) {
+TEST_P(SpineTest, ObjectorsAreWithheldAtOnce) {
   LoadDemo();
   auto indexer = transform::SubjectIndexer::Create(trust_->keyring());
   ASSERT_TRUE(indexer.ok());
@@ -296,7 +341,7 @@ TEST_F(SpineTest, ObjectorsAreWithheldAtOnce) {
   EXPECT_EQ(energy.result.withheld, 672);
 }
 
-TEST_F(SpineTest, BadFilesKeepGoodRecordsAndNameTheProblem) {
+TEST_P(SpineTest, BadFilesKeepGoodRecordsAndNameTheProblem) {
   const std::string good1 =
       R"({"plate":"AB-123-C","camera_id":"cam1","time":"2024-03-04T06:19:26Z","location":{"lat":52.3,"lon":4.9},"lane":1,"heading":90})";
   const std::string good2 =
@@ -359,10 +404,10 @@ TEST_F(SpineTest, BadFilesKeepGoodRecordsAndNameTheProblem) {
             std::string::npos);
 }
 
-TEST_F(SpineTest, ReopenedTrustReadsWhatWasStored) {
+TEST_P(SpineTest, ReopenedTrustReadsWhatWasStored) {
   LoadDemo();
   trust_.reset();
-  auto config = config::LoadConfigFile((kDemo / "city.yaml").string());
+  auto config = LoadConfig();
   ASSERT_TRUE(config.ok());
   auto trust = server::Trust::Open(*config, dir_, clock_, random_);
   ASSERT_TRUE(trust.ok()) << trust.status();
@@ -373,7 +418,7 @@ TEST_F(SpineTest, ReopenedTrustReadsWhatWasStored) {
       absl::IsAlreadyExists(server::Trust::Initialize(*config, dir_, clock_, random_)));
 }
 
-TEST_F(SpineTest, TransparencyLogRecordsIngestsAndDecisionsWithoutPersonalData) {
+TEST_P(SpineTest, TransparencyLogRecordsIngestsAndDecisionsWithoutPersonalData) {
   auto log_entries = [&] {
     EXPECT_TRUE(trust_->audit().log().Reload().ok());
     auto entries =
@@ -455,17 +500,22 @@ TEST_F(SpineTest, TransparencyLogRecordsIngestsAndDecisionsWithoutPersonalData) 
   EXPECT_TRUE(audit::VerifyTiles(tiles, checkpoint->size, checkpoint->root, {}).ok());
 }
 
-TEST_F(SpineTest, RefusesAMasterKeyReadableByOthers) {
+TEST_P(SpineTest, RefusesAMasterKeyReadableByOthers) {
   trust_.reset();
   fs::permissions(fs::path(dir_) / server::kMasterKeyFile, fs::perms::group_read,
                   fs::perm_options::add);
-  auto config = config::LoadConfigFile((kDemo / "city.yaml").string());
+  auto config = LoadConfig();
   ASSERT_TRUE(config.ok());
   auto trust = server::Trust::Open(*config, dir_, clock_, random_);
   EXPECT_FALSE(trust.ok());
   EXPECT_NE(trust.status().message().find("chmod 600"), std::string::npos)
       << trust.status();
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SpineTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace privacity

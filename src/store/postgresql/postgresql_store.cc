@@ -644,12 +644,13 @@ class PgStore final : public Store {
   // PostgreSQL has no secure_delete: VACUUM makes the space of deleted rows
   // reusable, and the pages are overwritten as it is reused. What protects
   // erased data is crypto-shredding (the subject's keys are gone) and, for
-  // retention, dropping whole partitions (their files are unlinked). See
-  // docs/storage.md.
+  // retention, dropping whole partitions (their files are unlinked). So
+  // Compact vacuums the small tables that held keys and links to subjects
+  // at once, and leaves records, whose vacuum scans every index of every
+  // partition, to autovacuum. See docs/storage.md.
   absl::Status Compact() override {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
-    return conn->ExecScript("VACUUM records, keys, consent_events, rights_requests",
-                            "compact");
+    return conn->ExecScript("VACUUM keys, consent_events, rights_requests", "compact");
   }
 
   std::vector<std::string> Files() const override { return {}; }
