@@ -40,8 +40,8 @@ using KeyList = std::span<const absl::string_view>;
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr absl::string_view kRootKeys[] = {"city",    "store",      "purposes", "streams",
-                                           "parties", "agreements", "sensors",
-                                           "dpia"};
+                                           "parties", "agreements", "sensors",  "dpia",
+                                           "oidc",    "limits"};
 constexpr absl::string_view kCityKeys[] = {"name", "controller", "contact", "area"};
 constexpr absl::string_view kAreaKeys[] = {"min_lat", "min_lon", "max_lat", "max_lon"};
 constexpr absl::string_view kPurposeKeys[] = {"id", "description", "legal_basis",
@@ -65,6 +65,12 @@ constexpr absl::string_view kSensorKeys[] = {"id",  "stream", "name",    "lat",
                                              "lon", "owner",  "contact", "comments_until"};
 constexpr absl::string_view kDpiaKeys[] = {"k", "unicity_threshold", "k_share_threshold",
                                            "interval"};
+constexpr absl::string_view kOidcKeys[] = {
+    "issuer", "audience",    "jwks_file", "jwks_url",         "jwks_refresh",
+    "leeway", "party_claim", "parties",   "identifiers_claim"};
+constexpr absl::string_view kLimitsKeys[] = {"per_principal", "per_address", "parties"};
+constexpr absl::string_view kRateLimitKeys[] = {"requests_per_second", "burst"};
+constexpr size_t kMaxJwksFileBytes = size_t{1} << 20;
 
 constexpr absl::string_view kLegalBasisNames =
     "consent, contract, legal-obligation, vital-interest, public-task, "
@@ -754,6 +760,8 @@ class ConfigParser {
         view->Find("sensors"), "",
         [&](const YAML::Node& n, SourceLocation at, size_t i) { ParseSensor(n, at, i); });
     if (const Entry* e = view->Find("dpia")) ParseDpia(*e);
+    if (const Entry* e = view->Find("oidc")) ParseOidc(*e);
+    if (const Entry* e = view->Find("limits")) ParseLimits(*e);
   }
 
   void ParseDpia(const Entry& entry) {
@@ -1692,6 +1700,217 @@ class ConfigParser {
       sensor.id = *id;
       config_.sensors.push_back(std::move(sensor));
     }
+  }
+
+  // -- oidc and limits ----------------------------------------------------------
+
+  void ParseOidc(const Entry& entry) {
+    constexpr absl::string_view what = "oidc";
+    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
+    if (!view.has_value()) return;
+    CheckKeys(*view, what, kOidcKeys);
+    Oidc oidc;
+    oidc.location = view->location;
+    bool ok = true;
+    const auto text = [&](const Entry* e, std::string& out) {
+      if (e == nullptr) return;
+      if (auto v = NonEmptyString(*e, what)) {
+        out = *v;
+      } else {
+        ok = false;
+      }
+    };
+    text(Required(*view, "issuer", what), oidc.issuer);
+    text(Required(*view, "audience", what), oidc.audience);
+    ok &= oidc.issuer.size() > 0 && oidc.audience.size() > 0;
+    const Entry* file = view->Find("jwks_file");
+    const Entry* url = view->Find("jwks_url");
+    if ((file == nullptr) == (url == nullptr)) {
+      Error(view->location, what, "give exactly one of 'jwks_file' and 'jwks_url'");
+      ok = false;
+    }
+    if (file != nullptr) {
+      text(file, oidc.jwks_file);
+      if (!oidc.jwks_file.empty()) ok &= ReadJwksFile(*file, oidc);
+    }
+    if (url != nullptr) {
+      text(url, oidc.jwks_url);
+      if (!oidc.jwks_url.empty() && !oidc.jwks_url.starts_with("https://") &&
+          !oidc.jwks_url.starts_with("http://")) {
+        Error(url->location, what, "'jwks_url' must be an https:// (or http://) URL");
+        ok = false;
+      }
+    }
+    if (const Entry* e = view->Find("jwks_refresh")) {
+      if (url == nullptr) {
+        Error(e->location, what, "'jwks_refresh' applies only with 'jwks_url'");
+        ok = false;
+      } else if (auto v = Duration(*e, what)) {
+        if (*v < absl::Minutes(1)) {
+          Error(e->location, what, "'jwks_refresh' must be at least 1m");
+          ok = false;
+        }
+        oidc.jwks_refresh = *v;
+      } else {
+        ok = false;
+      }
+    }
+    if (const Entry* e = view->Find("leeway")) {
+      const absl::StatusOr<absl::Duration> d =
+          e->value.IsScalar() ? ParseDurationSpec(e->value.Scalar())
+                              : absl::InvalidArgumentError("not a duration");
+      if (!d.ok() || *d < absl::ZeroDuration() || *d > absl::Minutes(5)) {
+        Error(e->location, what, "'leeway' must be a duration from 0s to 5m");
+        ok = false;
+      } else {
+        oidc.leeway = *d;
+      }
+    }
+    const Entry* claim = view->Find("party_claim");
+    const Entry* parties = view->Find("parties");
+    text(claim, oidc.party_claim);
+    if ((claim == nullptr) != (parties == nullptr)) {
+      Error(view->location, what, "'party_claim' and 'parties' go together");
+      ok = false;
+    }
+    if (parties != nullptr) ok &= ParseOidcParties(*parties, oidc);
+    text(view->Find("identifiers_claim"), oidc.identifiers_claim);
+    if (claim == nullptr && view->Find("identifiers_claim") == nullptr) {
+      Error(view->location, what,
+            "maps no token to anyone: set 'party_claim' with 'parties', "
+            "'identifiers_claim', or both");
+      ok = false;
+    }
+    if (ok) config_.oidc = std::move(oidc);
+  }
+
+  bool ReadJwksFile(const Entry& e, Oidc& oidc) {
+    std::filesystem::path resolved(oidc.jwks_file);
+    if (resolved.is_relative() && !base_dir_.empty()) {
+      resolved = std::filesystem::path(base_dir_) / resolved;
+    }
+    std::ifstream in(resolved, std::ios::binary);
+    std::string contents;
+    if (in) {
+      contents.assign(std::istreambuf_iterator<char>(in),
+                      std::istreambuf_iterator<char>());
+    }
+    if (!in.good() && !in.eof()) {
+      Error(e.location, "oidc",
+            absl::StrCat("'jwks_file' ", Quote(oidc.jwks_file), " cannot be read"));
+      return false;
+    }
+    if (contents.size() > kMaxJwksFileBytes) {
+      Error(e.location, "oidc",
+            absl::StrCat("'jwks_file' ", Quote(oidc.jwks_file), " is larger than 1 MiB"));
+      return false;
+    }
+    oidc.jwks_json = std::move(contents);
+    return true;
+  }
+
+  bool ParseOidcParties(const Entry& entry, Oidc& oidc) {
+    constexpr absl::string_view what = "oidc parties";
+    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
+    if (!view.has_value()) return false;
+    bool ok = true;
+    if (view->entries.empty()) {
+      Error(entry.location, what, "must map at least one claim value to a party");
+      return false;
+    }
+    for (const Entry& e : view->entries) {
+      const std::optional<std::string> party = Id(e, what);
+      if (!party.has_value()) {
+        ok = false;
+        continue;
+      }
+      const Party* found = config_.FindParty(*party);
+      if (found == nullptr) {
+        Error(e.location, what,
+              absl::StrCat("claim value ", Quote(e.key), " maps to undeclared party ",
+                           Quote(*party)));
+        ok = false;
+      } else if (found->kind == PartyKind::kPublic) {
+        Error(e.location, what,
+              absl::StrCat("party ", Quote(*party),
+                           " is the public: it needs no token, so no claim maps to it"));
+        ok = false;
+      } else {
+        oidc.parties[e.key] = *party;
+      }
+    }
+    return ok;
+  }
+
+  void ParseLimits(const Entry& entry) {
+    constexpr absl::string_view what = "limits";
+    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
+    if (!view.has_value()) return;
+    CheckKeys(*view, what, kLimitsKeys);
+    Limits limits;
+    limits.location = view->location;
+    bool ok = true;
+    if (const Entry* e = view->Find("per_principal")) {
+      limits.per_principal = ParseRateLimit(*e, "limits per_principal");
+      ok &= limits.per_principal.has_value();
+    }
+    if (const Entry* e = view->Find("per_address")) {
+      limits.per_address = ParseRateLimit(*e, "limits per_address");
+      ok &= limits.per_address.has_value();
+    }
+    if (const Entry* e = view->Find("parties")) {
+      constexpr absl::string_view parties_what = "limits parties";
+      if (const std::optional<MapView> parties =
+              AsMap(e->value, e->location, parties_what)) {
+        for (const Entry& p : parties->entries) {
+          if (config_.FindParty(p.key) == nullptr) {
+            Error(p.key_location, parties_what,
+                  absl::StrCat("party ", Quote(p.key), " is not declared"));
+            ok = false;
+            continue;
+          }
+          const std::optional<RateLimit> limit =
+              ParseRateLimit(p, absl::StrCat(parties_what, " ", Quote(p.key)));
+          if (limit.has_value()) {
+            limits.parties[p.key] = *limit;
+          } else {
+            ok = false;
+          }
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (ok) config_.limits = std::move(limits);
+  }
+
+  std::optional<RateLimit> ParseRateLimit(const Entry& entry, absl::string_view what) {
+    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
+    if (!view.has_value()) return std::nullopt;
+    CheckKeys(*view, what, kRateLimitKeys);
+    RateLimit limit;
+    bool ok = true;
+    if (const Entry* e = Required(*view, "requests_per_second", what)) {
+      std::optional<double> rate = Number(*e, what);
+      if (rate.has_value() && (*rate <= 0 || *rate > 1e6)) {
+        Error(e->location, what,
+              "'requests_per_second' must be above 0 and at most 1000000");
+        rate.reset();
+      }
+      ok &= rate.has_value();
+      if (rate) limit.rate = *rate;
+    } else {
+      ok = false;
+    }
+    if (const Entry* e = Required(*view, "burst", what)) {
+      std::optional<int64_t> burst = Int(*e, what, 1, 1000000);
+      ok &= burst.has_value();
+      if (burst) limit.burst = *burst;
+    } else {
+      ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return limit;
   }
 
   const std::string base_dir_;

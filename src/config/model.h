@@ -213,6 +213,40 @@ struct City {
   std::optional<Area> area;
 };
 
+// OpenID Connect / JWT bearer tokens from the city's identity provider
+// (docs/config.md "oidc"). Keys come from a JWKS file (read by the loader)
+// or a URL (fetched by `serve`).
+struct Oidc {
+  std::string issuer;     // the exact "iss"
+  std::string audience;   // must be in "aud"
+  std::string jwks_file;  // as written, relative to city.yaml
+  std::string jwks_json;  // the file's contents, read by the loader
+  std::string jwks_url;   // http(s) URL; exactly one of file and URL
+  absl::Duration jwks_refresh = absl::Hours(1);
+  absl::Duration leeway = absl::Seconds(60);
+  // Party tokens: the claim (a top-level name or a dotted path) whose value,
+  // a string or a list of strings, maps to exactly one party.
+  std::string party_claim;
+  std::map<std::string, std::string> parties;  // claim value -> party id
+  // Citizen tokens: the claim listing {"stream":..., "id":...} pairs.
+  std::string identifiers_claim;
+  SourceLocation location;
+};
+
+// A token bucket: `rate` requests per second on average, `burst` at once.
+struct RateLimit {
+  double rate = 0;
+  int64_t burst = 0;
+};
+
+// Request rate limits (docs/config.md "limits"); absent: no limits.
+struct Limits {
+  std::optional<RateLimit> per_principal;    // per party, or per sensor token
+  std::optional<RateLimit> per_address;      // per client address
+  std::map<std::string, RateLimit> parties;  // per-party override of per_principal
+  SourceLocation location;
+};
+
 struct CityConfig {
   City city;
   // Store URI: "sqlite:" + path relative to the data dir (default), later
@@ -224,6 +258,8 @@ struct CityConfig {
   std::vector<Agreement> agreements;
   std::vector<Sensor> sensors;
   DpiaSettings dpia;
+  std::optional<Oidc> oidc;
+  std::optional<Limits> limits;
   std::string source_path;  // the file this was loaded from
 
   const Stream* FindStream(std::string_view id) const {

@@ -159,6 +159,45 @@ void WriteAgreement(YAML::Emitter& out, const Agreement& a) {
   out << YAML::EndMap;
 }
 
+void WriteOidc(YAML::Emitter& out, const Oidc& o) {
+  out << YAML::Key << "oidc" << YAML::Value << YAML::BeginMap;
+  Text(out, "issuer", o.issuer);
+  Text(out, "audience", o.audience);
+  if (!o.jwks_file.empty()) Text(out, "jwks_file", o.jwks_file);
+  if (!o.jwks_url.empty()) {
+    Text(out, "jwks_url", o.jwks_url);
+    Plain(out, "jwks_refresh", FormatDurationSpec(o.jwks_refresh));
+  }
+  Plain(out, "leeway", FormatDurationSpec(o.leeway));
+  if (!o.party_claim.empty()) {
+    Text(out, "party_claim", o.party_claim);
+    out << YAML::Key << "parties" << YAML::Value << YAML::BeginMap;
+    for (const auto& [value, party] : o.parties) Text(out, value, party);
+    out << YAML::EndMap;
+  }
+  if (!o.identifiers_claim.empty()) Text(out, "identifiers_claim", o.identifiers_claim);
+  out << YAML::EndMap;
+}
+
+void WriteRateLimit(YAML::Emitter& out, std::string_view key, const RateLimit& r) {
+  out << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginMap;
+  Plain(out, "requests_per_second", Number(r.rate));
+  Plain(out, "burst", std::to_string(r.burst));
+  out << YAML::EndMap;
+}
+
+void WriteLimits(YAML::Emitter& out, const Limits& l) {
+  out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+  if (l.per_principal) WriteRateLimit(out, "per_principal", *l.per_principal);
+  if (l.per_address) WriteRateLimit(out, "per_address", *l.per_address);
+  if (!l.parties.empty()) {
+    out << YAML::Key << "parties" << YAML::Value << YAML::BeginMap;
+    for (const auto& [party, limit] : l.parties) WriteRateLimit(out, party, limit);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string ToYaml(const CityConfig& config) {
@@ -239,6 +278,8 @@ std::string ToYaml(const CityConfig& config) {
     Plain(out, "interval", FormatDurationSpec(d.interval));
     out << YAML::EndMap;
   }
+  if (const auto& oidc = config.oidc) WriteOidc(out, *oidc);
+  if (const auto& limits = config.limits) WriteLimits(out, *limits);
 
   out << YAML::EndMap;
   return absl::StrCat(out.c_str(), "\n");
