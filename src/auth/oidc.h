@@ -41,7 +41,7 @@ struct SubjectIdentifier {
 // The key source for an `oidc` section with a `jwks_file` (its contents,
 // read by the config loader). InvalidArgument naming what is wrong with the
 // key set; FailedPrecondition when the section uses a URL instead (the
-// server fetches those, see server/jwks_fetch.h).
+// server fetches those, see server/oidc_setup.h).
 absl::StatusOr<std::shared_ptr<KeySource>> FileKeySource(const config::Oidc& oidc);
 
 class OidcVerifier {

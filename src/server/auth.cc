@@ -88,6 +88,17 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const HttpRequest& request
   const absl::string_view stripped =
       absl::StripAsciiWhitespace(absl::string_view(header).substr(kScheme.size()));
   const std::string_view token(stripped.data(), stripped.size());
+  if (auth::LooksLikeJwt(token)) {
+    if (oidc_ == nullptr) {
+      return absl::UnauthenticatedError(
+          "this trust accepts no JWT bearer tokens (city.yaml has no 'oidc' section)");
+    }
+    ASSIGN_OR_RETURN(std::string party, oidc_->PartyOf(token));
+    if (config_.FindParty(party) == nullptr) {
+      return absl::PermissionDeniedError("the JWT's party is no longer in the config");
+    }
+    return Principal{0, std::move(party), ""};
+  }
   if (!WellFormed(token)) {
     return absl::UnauthenticatedError("the bearer token is malformed");
   }

@@ -4,8 +4,12 @@
 // and the stored hash compared with it in constant time.
 //
 // A party token acts as its party; a sensor token (bound to a stream) acts
-// as its party's sensor and may only push records to that stream. OIDC/JWT
-// bearer tokens are not supported yet.
+// as its party's sensor and may only push records to that stream.
+//
+// When city.yaml has an `oidc` section, a bearer that is a JWT
+// (auth::LooksLikeJwt) is verified instead (auth/oidc.h) and acts as the
+// party its claim maps to; it is never a sensor. Unauthenticated (401) when
+// it fails verification, PermissionDenied (403) when it maps to no party.
 #ifndef PRIVACITY_SERVER_AUTH_H_
 #define PRIVACITY_SERVER_AUTH_H_
 
@@ -14,6 +18,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "auth/oidc.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "config/model.h"
@@ -27,7 +32,7 @@ inline constexpr size_t kTokenRandomBytes = 32;
 
 // Who a request acts as.
 struct Principal {
-  int64_t token_id = 0;
+  int64_t token_id = 0;  // 0 for a JWT
   std::string party;
   std::string stream;  // non-empty for a sensor token
 
@@ -57,9 +62,11 @@ absl::Status RevokeTokenByValue(store::TokenStore& tokens, Clock& clock,
 
 class Authenticator {
  public:
-  // REQUIRES: `config` and `tokens` outlive the authenticator.
-  Authenticator(const config::CityConfig& config, store::TokenStore& tokens)
-      : config_(config), tokens_(tokens) {}
+  // REQUIRES: `config`, `tokens` and `oidc` (null: no JWTs) outlive the
+  // authenticator.
+  Authenticator(const config::CityConfig& config, store::TokenStore& tokens,
+                const auth::OidcVerifier* oidc = nullptr)
+      : config_(config), tokens_(tokens), oidc_(oidc) {}
 
   // The principal of `request`'s `Authorization: Bearer <token>` header.
   // Unauthenticated when the header is missing or malformed, or the token is
@@ -70,6 +77,7 @@ class Authenticator {
  private:
   const config::CityConfig& config_;
   store::TokenStore& tokens_;
+  const auth::OidcVerifier* oidc_;
 };
 
 }  // namespace privacity::server

@@ -51,6 +51,11 @@ void Metrics::RecordIngest(std::string_view stream, int64_t accepted, int64_t re
   counts.second += rejected;
 }
 
+void Metrics::RecordRateLimited(std::string_view scope) {
+  absl::MutexLock lock(&mu_);
+  ++rate_limited_[std::string(scope)];
+}
+
 std::string Metrics::Render(
     const std::vector<std::pair<std::string, int64_t>>& store_records) const {
   std::string out;
@@ -90,6 +95,15 @@ std::string Metrics::Render(
                     "\",outcome=\"accepted\"} ", counts.first, "\n");
     absl::StrAppend(&out, "privacity_ingest_records_total{stream=\"", Label(stream),
                     "\",outcome=\"rejected\"} ", counts.second, "\n");
+  }
+  out +=
+      "# HELP privacity_http_rate_limited_total Requests refused with 429 by limit "
+      "scope.\n"
+      "# TYPE privacity_http_rate_limited_total counter\n";
+  for (const char* scope : {"address", "principal"}) {
+    auto it = rate_limited_.find(std::string(scope));
+    absl::StrAppend(&out, "privacity_http_rate_limited_total{scope=\"", scope, "\"} ",
+                    it == rate_limited_.end() ? 0 : it->second, "\n");
   }
   out +=
       "# HELP privacity_store_records Records kept in the store by stream.\n"

@@ -30,6 +30,8 @@ class Metrics {
   void RecordRequest(std::string_view method, std::string_view route, int status,
                      absl::Duration latency);
   void RecordIngest(std::string_view stream, int64_t accepted, int64_t rejected);
+  // A request refused with 429; `scope` is "address" or "principal".
+  void RecordRateLimited(std::string_view scope);
 
   // The exposition text. `store_records` are (stream, stored record count)
   // pairs read from the store by the caller.
@@ -48,6 +50,7 @@ class Metrics {
       ABSL_GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);  // by route
   std::map<std::string, std::pair<int64_t, int64_t>> ingest_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> rate_limited_ ABSL_GUARDED_BY(mu_);  // by scope
 };
 
 }  // namespace privacity::server

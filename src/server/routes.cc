@@ -18,6 +18,7 @@
 #include "server/error_mapping.h"
 #include "server/log_routes.h"
 #include "server/dpia_routes.h"
+#include "server/oidc_setup.h"
 #include "server/records_view.h"
 #include "server/register_routes.h"
 #include "spdlog/spdlog.h"
@@ -307,12 +308,17 @@ Router::Routed Router::Handle(const HttpRequest& request) const {
   if (!best->open) {
     absl::StatusOr<Principal> who = authenticate_(request);
     if (!who.ok()) {
-      if (absl::IsUnauthenticated(who.status()))
+      if (absl::IsUnauthenticated(who.status()) || absl::IsPermissionDenied(who.status()))
         return {ErrorResponse(who.status()), best->pattern};
       spdlog::error("authentication failed: {}", std::string(who.status().message()));
       return {ErrorResponse(who.status()), best->pattern};
     }
     principal = *std::move(who);
+    if (admit_) {
+      if (std::optional<HttpResponse> stop = admit_(*principal)) {
+        return {*std::move(stop), best->pattern};
+      }
+    }
   }
   RouteRequest route_request{request, params,
                              principal.has_value() ? &*principal : nullptr};
@@ -342,11 +348,21 @@ ingest::IngestOptions ApiService::IngestOptionsWithLeaf(const config::Stream& st
   return options;
 }
 
-ApiService::ApiService(Trust& trust, ApiOptions options)
+ApiService::ApiService(Trust& trust, ApiOptions options,
+                       std::unique_ptr<auth::OidcVerifier> oidc,
+                       std::unique_ptr<RequestLimiter> limiter)
     : trust_(trust),
-      options_(options),
-      authenticator_(trust.config(), trust.store().tokens()),
-      router_([this](const HttpRequest& r) { return authenticator_.Authenticate(r); }) {}
+      options_(std::move(options)),
+      oidc_(std::move(oidc)),
+      limiter_(std::move(limiter)),
+      authenticator_(trust.config(), trust.store().tokens(), oidc_.get()),
+      router_([this](const HttpRequest& r) { return authenticator_.Authenticate(r); }) {
+  router_.SetAdmission([this](const Principal& p) {
+    std::optional<HttpResponse> stop = limiter_->AdmitPrincipal(p);
+    if (stop.has_value()) metrics_.RecordRateLimited(ToString(LimitScope::kPrincipal));
+    return stop;
+  });
+}
 
 absl::StatusOr<std::unique_ptr<ApiService>> ApiService::Create(Trust& trust,
                                                                ApiOptions options) {
@@ -355,7 +371,12 @@ absl::StatusOr<std::unique_ptr<ApiService>> ApiService::Create(Trust& trust,
     return absl::InvalidArgumentError(
         "api options: need 1 <= default_read_limit <= max_read_limit");
   }
-  std::unique_ptr<ApiService> service(new ApiService(trust, options));
+  ASSIGN_OR_RETURN(std::unique_ptr<auth::OidcVerifier> oidc,
+                   MakeOidcVerifier(trust.config(), trust.clock(), options.jwks_keys));
+  ASSIGN_OR_RETURN(std::unique_ptr<RequestLimiter> limiter,
+                   RequestLimiter::Create(trust.config().limits, trust.clock()));
+  std::unique_ptr<ApiService> service(
+      new ApiService(trust, std::move(options), std::move(oidc), std::move(limiter)));
   RETURN_IF_ERROR(service->RegisterCoreRoutes());
   return service;
 }
@@ -428,7 +449,14 @@ HttpResponse ApiService::PostAggregate(const RouteRequest& request) {
 
 HttpResponse ApiService::Handle(const HttpRequest& request) {
   const absl::Time start = trust_.clock().Now();
-  Router::Routed routed = router_.Handle(request);
+  Router::Routed routed;
+  if (std::optional<HttpResponse> stop = limiter_->AdmitAddress(request)) {
+    // Refused before routing: counted under its own bounded route label.
+    metrics_.RecordRateLimited(ToString(LimitScope::kAddress));
+    routed = {*std::move(stop), "rate_limited"};
+  } else {
+    routed = router_.Handle(request);
+  }
   const absl::Duration latency = trust_.clock().Now() - start;
   const std::string_view method = MethodLabel(request.method);
   metrics_.RecordRequest(method, routed.route, routed.response.status, latency);

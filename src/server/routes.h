@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,7 @@
 #include "server/auth.h"
 #include "server/http_types.h"
 #include "server/metrics.h"
+#include "server/rate_limit.h"
 #include "server/trust.h"
 
 namespace privacity::server {
@@ -67,6 +69,12 @@ class Router {
 
   explicit Router(AuthenticateFn authenticate) : authenticate_(std::move(authenticate)) {}
 
+  // Called with the principal after a successful authentication, before
+  // the handler; a response it returns (e.g. 429) ends the request. Not
+  // thread-safe: set before serving.
+  using AdmitFn = std::function<std::optional<HttpResponse>(const Principal&)>;
+  void SetAdmission(AdmitFn admit) { admit_ = std::move(admit); }
+
   // Registers `handler` for `method` (upper case) and `pattern`: a path of
   // '/'-separated segments, each a literal or a whole-segment "{name}"; the
   // last may be "{name...}", matching one or more remaining segments (its
@@ -106,12 +114,15 @@ class Router {
   };
 
   AuthenticateFn authenticate_;
+  AdmitFn admit_;
   std::vector<Route> routes_;
 };
 
 struct ApiOptions {
   int64_t default_read_limit = 1000;
   int64_t max_read_limit = 10000;
+  // Replaces the JWKS file or URL of city.yaml's oidc section (tests).
+  std::shared_ptr<auth::KeySource> jwks_keys;
 };
 
 // The core API over one Trust: ingest and records routes, public config
@@ -127,12 +138,15 @@ class ApiService {
   Metrics& metrics() { return metrics_; }
   // The scheduled DPIA (server/dpia_routes.h); its gauges are on /metrics.
   DpiaMonitor& dpia() { return *dpia_; }
+  // The verifier of OIDC/JWT bearer tokens; null without an oidc section.
+  const auth::OidcVerifier* oidc() const { return oidc_.get(); }
 
   // Thread-safe once routes are registered.
   HttpResponse Handle(const HttpRequest& request);
 
  private:
-  ApiService(Trust& trust, ApiOptions options);
+  ApiService(Trust& trust, ApiOptions options, std::unique_ptr<auth::OidcVerifier> oidc,
+             std::unique_ptr<RequestLimiter> limiter);
   absl::Status RegisterCoreRoutes();
 
   HttpResponse PostRecords(const RouteRequest& request);
@@ -146,6 +160,8 @@ class ApiService {
 
   Trust& trust_;
   ApiOptions options_;
+  std::unique_ptr<auth::OidcVerifier> oidc_;
+  std::unique_ptr<RequestLimiter> limiter_;
   Authenticator authenticator_;
   Metrics metrics_;
   Router router_;
