@@ -245,6 +245,26 @@ absl::StatusOr<std::string> EncodeLeaf(const RightsActionLeaf& leaf) {
   return Finish(j);
 }
 
+absl::StatusOr<std::string> EncodeLeaf(const RetentionLeaf& leaf) {
+  RETURN_IF_ERROR(CheckToken(leaf.stream, "stream"));
+  RETURN_IF_ERROR(CheckCount(leaf.records_deleted, "records_deleted"));
+  RETURN_IF_ERROR(CheckCount(leaf.data_keys_destroyed, "data_keys_destroyed"));
+  RETURN_IF_ERROR(CheckCount(leaf.unlinked_before_epoch, "unlinked_before_epoch"));
+  RETURN_IF_ERROR(CheckCount(leaf.pseudonym_keys_destroyed, "pseudonym_keys_destroyed"));
+  RETURN_IF_ERROR(CheckCount(leaf.records_unlinked, "records_unlinked"));
+  RETURN_IF_ERROR(CheckCount(leaf.data_keys_unlinked, "data_keys_unlinked"));
+  json j = Envelope("retention_sweep", leaf.time);
+  j["stream"] = leaf.stream;
+  j["cutoff"] = LeafTime(leaf.cutoff);
+  j["records_deleted"] = leaf.records_deleted;
+  j["data_keys_destroyed"] = leaf.data_keys_destroyed;
+  j["unlinked_before_epoch"] = leaf.unlinked_before_epoch;
+  j["pseudonym_keys_destroyed"] = leaf.pseudonym_keys_destroyed;
+  j["records_unlinked"] = leaf.records_unlinked;
+  j["data_keys_unlinked"] = leaf.data_keys_unlinked;
+  return Finish(j);
+}
+
 absl::StatusOr<std::string> EncodeLeaf(const ConfigChangeLeaf& leaf) {
   json j = Envelope("config_change", leaf.time);
   j["digest"] = HashToHex(leaf.digest);

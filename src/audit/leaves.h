@@ -96,6 +96,20 @@ struct RightsActionLeaf {
   int64_t keys_destroyed = 0;  // subject data keys destroyed (erasure)
 };
 
+// One stream's part of a retention sweep: records past retention deleted,
+// and epochs past the linkability window unlinked. Counts and cut-offs only.
+struct RetentionLeaf {
+  absl::Time time;
+  std::string stream;
+  absl::Time cutoff;  // records with an event time before it were deleted
+  int64_t records_deleted = 0;
+  int64_t data_keys_destroyed = 0;    // subject data keys of deleted epochs
+  int64_t unlinked_before_epoch = 0;  // epochs below it are unlinkable
+  int64_t pseudonym_keys_destroyed = 0;
+  int64_t records_unlinked = 0;    // blind indexes cleared
+  int64_t data_keys_unlinked = 0;  // subject data keys stripped of the subject
+};
+
 // A new configuration took effect.
 struct ConfigChangeLeaf {
   absl::Time time;
@@ -155,6 +169,7 @@ absl::StatusOr<std::string> EncodeLeaf(const IngestBatchLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const DecisionLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const ReleaseLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const RightsActionLeaf& leaf);
+absl::StatusOr<std::string> EncodeLeaf(const RetentionLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const ConfigChangeLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const KeyEventLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const RegisterChangeLeaf& leaf);

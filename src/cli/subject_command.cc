@@ -2,6 +2,7 @@
 //   claim-code  the code to print on a bill or device for (stream, id)
 //   erase       erase a subject (crypto-shredding); prints the receipt
 //   requests    the requests desk, without identifiers
+//   sweep       one retention sweep (the server runs one hourly)
 #include <iostream>
 #include <memory>
 #include <string>
@@ -14,6 +15,8 @@
 #include "rights/claim.h"
 #include "rights/erasure.h"
 #include "rights/requests.h"
+#include "rights/retention.h"
+#include "server/me_routes.h"
 #include "transform/pipeline.h"
 
 namespace privacity::cli {
@@ -62,7 +65,8 @@ absl::Status RunErase(const SubjectOptions& options) {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<transform::SubjectIndexer> indexer,
                    transform::SubjectIndexer::Create(trust->keyring()));
-  rights::RequestsDesk desk(trust->store().rights(), clock, random);
+  server::AuditRightsLog log(trust->audit());
+  rights::RequestsDesk desk(trust->store().rights(), clock, random, log);
   ASSIGN_OR_RETURN(rights::ErasureReceipt receipt,
                    rights::EraseSubject(trust->store(), trust->keyring(), desk, clock,
                                         indexer->BlindIndex(options.id)));
@@ -87,17 +91,34 @@ absl::Status RunRequests(const TrustOptions& options, const std::string& status)
   }
   ASSIGN_OR_RETURN(std::unique_ptr<server::Trust> trust,
                    OpenTrust(options, clock, random));
-  rights::RequestsDesk desk(trust->store().rights(), clock, random);
+  server::AuditRightsLog log(trust->audit());
+  rights::RequestsDesk desk(trust->store().rights(), clock, random, log);
   ASSIGN_OR_RETURN(std::vector<store::RightsRequest> requests, desk.List(filter));
   std::cout << rights::FormatRequestsTable(requests, clock.Now());
+  return absl::OkStatus();
+}
+
+absl::Status RunSweep(const TrustOptions& options) {
+  SystemClock clock;
+  CryptoRandom random;
+  ASSIGN_OR_RETURN(std::unique_ptr<server::Trust> trust,
+                   OpenTrust(options, clock, random));
+  ASSIGN_OR_RETURN(rights::SweepResult result, server::RunRetentionSweep(*trust));
+  for (const rights::RetentionReceipt& receipt : result.streams) {
+    std::cout << rights::RetentionReceiptJson(receipt) << "\n";
+  }
+  if (!result.compacted) {
+    std::cerr << "privacity: deletions are durable; the physical delete finishes at the "
+                 "next compaction (another process holds the database)\n";
+  }
   return absl::OkStatus();
 }
 
 }  // namespace
 
 void AddSubjectCommand(CLI::App& app, int& exit_code) {
-  CLI::App* cmd =
-      app.add_subcommand("subject", "citizens' rights: claim codes, erasure, requests");
+  CLI::App* cmd = app.add_subcommand(
+      "subject", "citizens' rights: claim codes, erasure, requests, retention sweep");
   cmd->require_subcommand(1);
 
   auto claim = std::make_shared<SubjectOptions>();
@@ -134,6 +155,17 @@ void AddSubjectCommand(CLI::App& app, int& exit_code) {
                            "only open, completed or refused requests");
   requests_cmd->callback([requests, status, &exit_code] {
     const absl::Status s = RunRequests(*requests, *status);
+    if (!s.ok()) exit_code = ReportError(s);
+  });
+
+  auto sweep = std::make_shared<TrustOptions>();
+  CLI::App* sweep_cmd = cmd->add_subcommand(
+      "sweep",
+      "run one retention sweep: delete records past retention, destroy pseudonym keys "
+      "and unlink epochs past the linkability window; prints one receipt per stream");
+  AddTrustOptions(*sweep_cmd, *sweep);
+  sweep_cmd->callback([sweep, &exit_code] {
+    const absl::Status s = RunSweep(*sweep);
     if (!s.ok()) exit_code = ReportError(s);
   });
 }

@@ -61,6 +61,15 @@ class KeyStore {
   // Live keys of `kind` and `scope` with epoch < `before_epoch`.
   virtual absl::StatusOr<std::vector<WrappedKey>> ListKeysBefore(
       KeyKind kind, const std::string& scope, int64_t before_epoch) = 0;
+
+  // Gives key `id` a new name and wrapped bytes in place, overwriting the
+  // old ones (used to strip the subject from data keys past the
+  // linkability window). NotFound when absent; AlreadyExists when a live
+  // key has `name`. Backends that cannot do this answer Unimplemented.
+  virtual absl::Status RenameKey(int64_t id, const KeyName& name,
+                                 const std::string& wrapped) {
+    return absl::UnimplementedError("this key store cannot rename keys");
+  }
 };
 
 }  // namespace privacity::crypto

@@ -335,6 +335,19 @@ absl::StatusOr<UnwrappedKey> Keyring::GetById(int64_t id) {
 
 absl::Status Keyring::Destroy(int64_t id) { return store_.DestroyKey(id); }
 
+absl::Status Keyring::Rename(int64_t id, const KeyName& new_name) {
+  RETURN_IF_ERROR(ValidateKeyName(new_name));
+  ASSIGN_OR_RETURN(UnwrappedKey key, GetById(id));
+  if (key.name.kind != new_name.kind || key.name.scope != new_name.scope ||
+      key.name.epoch != new_name.epoch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("renaming key ", id, ": only the subject may change"));
+  }
+  ASSIGN_OR_RETURN(std::string wrapped,
+                   wrapper_->Seal(key.key.view(), WrapAssociatedData(new_name), random_));
+  return store_.RenameKey(id, new_name, wrapped);
+}
+
 absl::StatusOr<UnwrappedKey> Keyring::Unwrap(const WrappedKey& wrapped) const {
   absl::StatusOr<std::string> key =
       wrapper_->Open(wrapped.wrapped, WrapAssociatedData(wrapped.name));

@@ -64,6 +64,12 @@ class Keyring {
   absl::StatusOr<UnwrappedKey> GetById(int64_t id);
   // Destroys the key for good. NotFound when absent.
   absl::Status Destroy(int64_t id);
+  // Re-wraps key `id` under `new_name` (same kind, scope and epoch; only the
+  // subject may change) and stores it in place of the old name and bytes.
+  // The key itself is unchanged, so what it sealed still opens by id.
+  // InvalidArgument when more than the subject changes; NotFound when the
+  // key is gone; AlreadyExists when `new_name` is taken.
+  absl::Status Rename(int64_t id, const KeyName& new_name);
 
   // Get, GetOrCreate and GetById return DataLoss when the stored bytes do
   // not verify under the master key (wrong master key, altered bytes, or

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -43,7 +45,24 @@ void AppendLengthPrefixed(std::string_view s, std::string& out) {
   out.append(s.data(), s.size());
 }
 
+constexpr char kRetryAfterPayload[] = "privacity/retry-after-seconds";
+
+absl::Status Throttled(absl::string_view message, int64_t seconds) {
+  absl::Status status = absl::ResourceExhaustedError(message);
+  status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(seconds)));
+  return status;
+}
+
 }  // namespace
+
+std::optional<int64_t> RetryAfterSeconds(const absl::Status& status) {
+  const auto payload = status.GetPayload(kRetryAfterPayload);
+  int64_t seconds = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &seconds)) {
+    return std::nullopt;
+  }
+  return seconds;
+}
 
 absl::StatusOr<std::string> ParseClaimCode(std::string_view typed) {
   std::string out;
@@ -161,8 +180,8 @@ absl::Status FailureLimiter::Check(const std::string& key) {
         e = next;
       }
       if (failures_.size() >= options_.max_keys) {
-        return absl::ResourceExhaustedError(
-            "too many failed claim attempts are being tracked; retry later");
+        return Throttled("too many failed claim attempts are being tracked; retry later",
+                         options_.window / absl::Seconds(1));
       }
     }
     return absl::OkStatus();
@@ -171,8 +190,8 @@ absl::Status FailureLimiter::Check(const std::string& key) {
   const absl::Time until =
       it->second[it->second.size() - options_.max_failures] + options_.window;
   const int64_t seconds = absl::ToInt64Seconds(absl::Ceil(until - now, absl::Seconds(1)));
-  return absl::ResourceExhaustedError(
-      absl::StrCat("too many wrong claim codes; retry in ", seconds, " s"));
+  return Throttled(absl::StrCat("too many wrong claim codes; retry in ", seconds, " s"),
+                   seconds);
 }
 
 void FailureLimiter::RecordFailure(const std::string& key) {

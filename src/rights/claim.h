@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -82,6 +83,10 @@ struct FailureLimitOptions {
   // someone's history.
   size_t max_keys = 100000;
 };
+
+// The seconds after which a ResourceExhausted status from the limiter may
+// be retried (carried as a status payload), or nullopt.
+std::optional<int64_t> RetryAfterSeconds(const absl::Status& status);
 
 // Counts failures per key in a sliding window, in memory. A key with
 // `max_failures` failures in the last `window` is locked until the oldest of

@@ -1,6 +1,7 @@
 #include "rights/consent.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/encoding.h"
 #include "common/status_macros.h"
 
 namespace privacity::rights {
@@ -93,15 +94,38 @@ absl::StatusOr<ConsentResult> ChangeConsent(const config::CityConfig& config,
       break;
   }
   event.time = clock.Now();
+  // A fresh version for cached answers first: an extra invalidation is
+  // harmless, a missed one is not.
+  RETURN_IF_ERROR(store.PutMeta(ConsentVersionKey(change.purpose),
+                                HexEncode(desk.random().Bytes(16))));
   RETURN_IF_ERROR(store.AppendConsentEvent(event));
   const store::RightsRequestKind kind = change.action == ConsentAction::kObject
                                             ? store::RightsRequestKind::kObjection
                                             : store::RightsRequestKind::kConsent;
-  ASSIGN_OR_RETURN(store::RightsRequest request,
-                   desk.Record(kind, blind_index,
-                               absl::StrCat(std::string(ToString(change.action)), " ",
-                                            change.purpose)));
-  return ConsentResult{std::move(event), request.id};
+  RequestFacts facts;
+  facts.purpose = change.purpose;
+  facts.action = change.action == ConsentAction::kGrant ? audit::RightsAction::kConsent
+                 : change.action == ConsentAction::kWithdraw
+                     ? audit::RightsAction::kWithdraw
+                     : audit::RightsAction::kObject;
+  ASSIGN_OR_RETURN(
+      LoggedRequest logged,
+      desk.Record(kind, blind_index,
+                  absl::StrCat(std::string(ToString(change.action)), " ", change.purpose),
+                  facts));
+  return ConsentResult{std::move(event), logged.request.id, logged.log_index};
+}
+
+std::string ConsentVersionKey(std::string_view purpose) {
+  return absl::StrCat("rights.consent_version:", std::string(purpose));
+}
+
+absl::StatusOr<std::string> DataVersion(store::Store& store, std::string_view purpose) {
+  ASSIGN_OR_RETURN(std::optional<std::string> consent,
+                   store.GetMeta(ConsentVersionKey(purpose)));
+  ASSIGN_OR_RETURN(std::optional<std::string> erasure, store.GetMeta(kErasureVersionKey));
+  if (!consent.has_value() && !erasure.has_value()) return std::string();
+  return absl::StrCat(consent.value_or("-"), "/", erasure.value_or("-"));
 }
 
 absl::StatusOr<std::vector<PurposeState>> CurrentConsents(

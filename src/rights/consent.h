@@ -11,9 +11,18 @@
 //   object    any purpose that is not mandatory.
 // Unknown purposes are NotFound; prohibited purposes and the cases above
 // are FailedPrecondition with the reason.
+//
+// Immediate effect: views build their consent cache per request
+// (server/record_access.h), so the next read sees the change. Answers the
+// DP ledger caches (an identical aggregate query in the same period) would
+// not: every change therefore writes a new random value under the
+// purpose's version key in store meta, and the aggregate view puts
+// DataVersion() into its cache key, so the next query is computed afresh
+// (and charged).
 #ifndef PRIVACITY_RIGHTS_CONSENT_H_
 #define PRIVACITY_RIGHTS_CONSENT_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +51,17 @@ struct ConsentChange {
 struct ConsentResult {
   store::ConsentEvent event;  // as stored
   std::string request_id;     // the desk's record of this change
+  uint64_t log_index = 0;     // of its transparency-log leaf
 };
+
+// Store meta key of `purpose`'s consent version, and of the erasure version
+// (changed by every erasure).
+std::string ConsentVersionKey(std::string_view purpose);
+inline constexpr char kErasureVersionKey[] = "rights.erasure_version";
+
+// The versions that a cached answer for `purpose` depends on, as one string
+// ("" before any change).
+absl::StatusOr<std::string> DataVersion(store::Store& store, std::string_view purpose);
 
 // Validates and appends the change, recording a consent (grant, withdraw)
 // or objection request on the desk. REQUIRES: the references outlive the

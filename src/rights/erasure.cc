@@ -5,52 +5,68 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "rights/consent.h"
 
 namespace privacity::rights {
 
 absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring& keyring,
                                             RequestsDesk& desk, Clock& clock,
-                                            const std::string& blind_index,
+                                            const std::vector<std::string>& blind_indexes,
                                             const ErasureOptions& options) {
-  if (blind_index.empty())
-    return absl::InvalidArgumentError("erasure: blind index is empty");
-  ASSIGN_OR_RETURN(store::RightsRequest request,
-                   desk.Open(store::RightsRequestKind::kErasure, blind_index));
+  if (blind_indexes.empty()) {
+    return absl::InvalidArgumentError("erasure: no blind index given");
+  }
+  for (const std::string& bi : blind_indexes) {
+    if (bi.empty()) return absl::InvalidArgumentError("erasure: blind index is empty");
+  }
+  ASSIGN_OR_RETURN(LoggedRequest request,
+                   desk.Open(store::RightsRequestKind::kErasure, blind_indexes.front()));
   ErasureReceipt receipt;
-  receipt.request_id = request.id;
+  receipt.request_id = request.request.id;
+  // Cached DP answers that counted the subject are recomputed from now on.
+  RETURN_IF_ERROR(store.PutMeta(kErasureVersionKey, receipt.request_id));
 
-  // Counts per stream, before the rows go.
-  ASSIGN_OR_RETURN(std::vector<store::StoredRecord> records,
-                   store.FindRecordsBySubject(blind_index));
   std::map<std::string, int64_t> per_stream;
-  for (const store::StoredRecord& r : records) ++per_stream[r.stream];
-  records.clear();
-
-  ASSIGN_OR_RETURN(std::vector<int64_t> key_ids,
-                   store.rights().ListSubjectKeyIds(blind_index));
-  for (int64_t id : key_ids) {
-    const absl::Status destroyed = keyring.Destroy(id);
-    if (destroyed.ok()) {
-      ++receipt.keys_destroyed;
-    } else if (!absl::IsNotFound(destroyed)) {  // NotFound: a racing erasure took it
-      return destroyed;
+  for (const std::string& blind_index : blind_indexes) {
+    // Counts per stream, before the rows go.
+    ASSIGN_OR_RETURN(std::vector<store::StoredRecord> records,
+                     store.FindRecordsBySubject(blind_index));
+    for (const store::StoredRecord& r : records) ++per_stream[r.stream];
+  }
+  // Data keys first: from here nothing of theirs can be read.
+  for (const std::string& blind_index : blind_indexes) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> key_ids,
+                     store.rights().ListSubjectKeyIds(blind_index));
+    for (int64_t id : key_ids) {
+      const absl::Status destroyed = keyring.Destroy(id);
+      if (destroyed.ok()) {
+        ++receipt.keys_destroyed;
+      } else if (!absl::IsNotFound(destroyed)) {  // NotFound: a racing erasure took it
+        return destroyed;
+      }
     }
   }
-
-  ASSIGN_OR_RETURN(receipt.records_erased, store.DeleteRecordsBySubject(blind_index));
-  ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
-                   store.ConsentHistory(blind_index));
-  receipt.consent_events_erased = static_cast<int64_t>(history.size());
-  RETURN_IF_ERROR(store.DeleteConsentHistory(blind_index));
-
+  for (const std::string& blind_index : blind_indexes) {
+    ASSIGN_OR_RETURN(const int64_t erased, store.DeleteRecordsBySubject(blind_index));
+    receipt.records_erased += erased;
+    ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
+                     store.ConsentHistory(blind_index));
+    receipt.consent_events_erased += static_cast<int64_t>(history.size());
+    RETURN_IF_ERROR(store.DeleteConsentHistory(blind_index));
+    RETURN_IF_ERROR(store.rights().UnlinkSubject(blind_index).status());
+  }
   for (const auto& [stream, count] : per_stream) {
     receipt.streams.push_back(StreamErasure{stream, count});
   }
-  RETURN_IF_ERROR(store.rights().UnlinkSubject(blind_index).status());
   receipt.time = clock.Now();
-  RETURN_IF_ERROR(
-      desk.Complete(request.id, absl::StrCat(receipt.records_erased, " records, ",
-                                             receipt.keys_destroyed, " keys")));
+  RequestFacts facts;
+  facts.records = receipt.records_erased;
+  facts.keys_destroyed = receipt.keys_destroyed;
+  ASSIGN_OR_RETURN(receipt.log_index,
+                   desk.Complete(receipt.request_id,
+                                 absl::StrCat(receipt.records_erased, " records, ",
+                                              receipt.keys_destroyed, " keys"),
+                                 facts));
 
   for (int attempt = 0; attempt < options.compact_attempts; ++attempt) {
     const absl::Status compacted = store.Compact();
@@ -61,6 +77,14 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
     if (!absl::IsUnavailable(compacted)) return compacted;
   }
   return receipt;
+}
+
+absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring& keyring,
+                                            RequestsDesk& desk, Clock& clock,
+                                            const std::string& blind_index,
+                                            const ErasureOptions& options) {
+  return EraseSubject(store, keyring, desk, clock, std::vector<std::string>{blind_index},
+                      options);
 }
 
 std::string ErasureReceiptJson(const ErasureReceipt& receipt) {
@@ -77,6 +101,7 @@ std::string ErasureReceiptJson(const ErasureReceipt& receipt) {
   j["keys_destroyed"] = receipt.keys_destroyed;
   j["consent_events_erased"] = receipt.consent_events_erased;
   j["compacted"] = receipt.compacted;
+  j["log_index"] = receipt.log_index;
   return j.dump();
 }
 

@@ -1,12 +1,14 @@
 // Erasure by crypto-shredding. In order, each step atomic and safe to
 // repeat (a failed erasure is retried by running it again):
-//   1. open an erasure request on the desk;
+//   1. open an erasure request on the desk (a `received` leaf);
 //   2. destroy every subject data key named by the blind index (all
 //      streams and epochs, including keys of records already unlinked):
 //      from here the payloads are unreadable, even with the master key;
 //   3. delete the subject's records and consent history;
-//   4. clear the blind index from all of the subject's requests, and
-//      complete the erasure request with counts only;
+//   4. clear the blind index from all of the subject's requests, change
+//      the erasure version (rights/consent.h: cached DP answers are
+//      recomputed), and complete the erasure request with counts only (a
+//      `completed` leaf, whose index the receipt carries);
 //   5. Store::Compact(): checkpoint and truncate the WAL so the freed pages
 //      (zeroed by secure_delete) leave no old bytes behind. Compact is
 //      retried `compact_attempts` times when another reader holds the WAL
@@ -44,13 +46,21 @@ struct ErasureReceipt {
   int64_t keys_destroyed = 0;
   int64_t consent_events_erased = 0;
   bool compacted = false;  // false: physical delete left to the next Compact
+  uint64_t log_index = 0;  // of the `completed` rights_action leaf
 };
 
 struct ErasureOptions {
   int compact_attempts = 3;
 };
 
+// Erases one subject named by one or more blind indexes (a session may
+// hold several identifiers of one person): one request, one receipt.
+// InvalidArgument when the list is empty or holds an empty blind index.
 // REQUIRES: the references outlive the call.
+absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring& keyring,
+                                            RequestsDesk& desk, Clock& clock,
+                                            const std::vector<std::string>& blind_indexes,
+                                            const ErasureOptions& options = {});
 absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring& keyring,
                                             RequestsDesk& desk, Clock& clock,
                                             const std::string& blind_index,
@@ -58,7 +68,7 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
 
 // {"kind":"erasure","request_id":...,"time":"<RFC 3339>","streams":[{"stream":..,
 //  "records":N}],"records_erased":N,"keys_destroyed":N,
-//  "consent_events_erased":N,"compacted":bool}
+//  "consent_events_erased":N,"compacted":bool,"log_index":N}
 std::string ErasureReceiptJson(const ErasureReceipt& receipt);
 
 }  // namespace privacity::rights

@@ -16,9 +16,25 @@ std::string FormatUtc(absl::Time t) {
 
 }  // namespace
 
-absl::StatusOr<store::RightsRequest> RequestsDesk::Open(store::RightsRequestKind kind,
-                                                        const std::string& blind_index,
-                                                        const std::string& detail) {
+audit::RightsAction ActionOf(store::RightsRequestKind kind) {
+  switch (kind) {
+    case store::RightsRequestKind::kAccess:
+      return audit::RightsAction::kAccess;
+    case store::RightsRequestKind::kExport:
+      return audit::RightsAction::kExport;
+    case store::RightsRequestKind::kConsent:
+      return audit::RightsAction::kConsent;
+    case store::RightsRequestKind::kObjection:
+      return audit::RightsAction::kObject;
+    case store::RightsRequestKind::kErasure:
+      return audit::RightsAction::kErasure;
+  }
+  return audit::RightsAction::kAccess;
+}
+
+store::RightsRequest RequestsDesk::NewRequest(store::RightsRequestKind kind,
+                                              const std::string& blind_index,
+                                              const std::string& detail) {
   store::RightsRequest request;
   request.id = absl::StrCat("rq-", Base32Encode(random_.Bytes(kRequestIdBytes)));
   request.kind = kind;
@@ -27,28 +43,77 @@ absl::StatusOr<store::RightsRequest> RequestsDesk::Open(store::RightsRequestKind
   request.created = clock_.Now();
   request.deadline = request.created + kRequestDeadline;
   request.detail = detail;
-  RETURN_IF_ERROR(store_.InsertRequest(request));
   return request;
 }
 
-absl::Status RequestsDesk::Complete(const std::string& id, const std::string& detail) {
-  return store_.CloseRequest(id, store::RightsRequestStatus::kCompleted, clock_.Now(),
-                             detail);
+absl::StatusOr<uint64_t> RequestsDesk::LogStatus(const std::string& id,
+                                                 store::RightsRequestKind kind,
+                                                 audit::RightsStatus status,
+                                                 const RequestFacts& facts) {
+  audit::RightsActionLeaf leaf;
+  leaf.time = clock_.Now();
+  leaf.request = id;
+  leaf.action = facts.action.value_or(ActionOf(kind));
+  leaf.status = status;
+  leaf.stream = facts.stream;
+  leaf.purpose = facts.purpose;
+  leaf.records = facts.records;
+  leaf.keys_destroyed = facts.keys_destroyed;
+  return log_.Append(leaf);
 }
 
-absl::Status RequestsDesk::Refuse(const std::string& id, const std::string& reason) {
-  return store_.CloseRequest(id, store::RightsRequestStatus::kRefused, clock_.Now(),
-                             reason);
+absl::StatusOr<LoggedRequest> RequestsDesk::Open(store::RightsRequestKind kind,
+                                                 const std::string& blind_index,
+                                                 const std::string& detail,
+                                                 const RequestFacts& facts) {
+  LoggedRequest out;
+  out.request = NewRequest(kind, blind_index, detail);
+  RETURN_IF_ERROR(store_.InsertRequest(out.request));
+  ASSIGN_OR_RETURN(out.log_index, LogStatus(out.request.id, kind,
+                                            audit::RightsStatus::kReceived, facts));
+  return out;
 }
 
-absl::StatusOr<store::RightsRequest> RequestsDesk::Record(store::RightsRequestKind kind,
-                                                          const std::string& blind_index,
-                                                          const std::string& detail) {
-  ASSIGN_OR_RETURN(store::RightsRequest request, Open(kind, blind_index, detail));
-  RETURN_IF_ERROR(Complete(request.id, detail));
-  request.status = store::RightsRequestStatus::kCompleted;
-  request.completed = clock_.Now();
-  return request;
+absl::StatusOr<uint64_t> RequestsDesk::Close(const std::string& id,
+                                             store::RightsRequestStatus status,
+                                             const std::string& detail,
+                                             const RequestFacts& facts) {
+  ASSIGN_OR_RETURN(store::RightsRequest request, store_.GetRequest(id));
+  RETURN_IF_ERROR(store_.CloseRequest(id, status, clock_.Now(), detail));
+  return LogStatus(id, request.kind,
+                   status == store::RightsRequestStatus::kCompleted
+                       ? audit::RightsStatus::kCompleted
+                       : audit::RightsStatus::kRefused,
+                   facts);
+}
+
+absl::StatusOr<uint64_t> RequestsDesk::Complete(const std::string& id,
+                                                const std::string& detail,
+                                                const RequestFacts& facts) {
+  return Close(id, store::RightsRequestStatus::kCompleted, detail, facts);
+}
+
+absl::StatusOr<uint64_t> RequestsDesk::Refuse(const std::string& id,
+                                              const std::string& reason,
+                                              const RequestFacts& facts) {
+  return Close(id, store::RightsRequestStatus::kRefused, reason, facts);
+}
+
+absl::StatusOr<LoggedRequest> RequestsDesk::Record(store::RightsRequestKind kind,
+                                                   const std::string& blind_index,
+                                                   const std::string& detail,
+                                                   const RequestFacts& facts) {
+  LoggedRequest out;
+  out.request = NewRequest(kind, blind_index, detail);
+  RETURN_IF_ERROR(store_.InsertRequest(out.request));
+  const absl::Time now = clock_.Now();
+  RETURN_IF_ERROR(store_.CloseRequest(
+      out.request.id, store::RightsRequestStatus::kCompleted, now, detail));
+  out.request.status = store::RightsRequestStatus::kCompleted;
+  out.request.completed = now;
+  ASSIGN_OR_RETURN(out.log_index, LogStatus(out.request.id, kind,
+                                            audit::RightsStatus::kCompleted, facts));
+  return out;
 }
 
 absl::StatusOr<std::vector<store::RightsRequest>> RequestsDesk::List(

@@ -1,5 +1,6 @@
 #include "rights/subject_data.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <utility>
@@ -92,24 +93,54 @@ absl::StatusOr<SubjectData> LoadSubjectData(store::Store& store, crypto::Keyring
   return data;
 }
 
-absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store,
-                                             crypto::Keyring& keyring, RequestsDesk& desk,
-                                             const std::string& blind_index,
-                                             store::RightsRequestKind kind) {
+absl::StatusOr<SubjectData> LoadSubjectData(
+    store::Store& store, crypto::Keyring& keyring,
+    const std::vector<std::string>& blind_indexes) {
+  if (blind_indexes.empty()) {
+    return absl::InvalidArgumentError("subject data: no blind index given");
+  }
+  SubjectData all;
+  for (const std::string& bi : blind_indexes) {
+    ASSIGN_OR_RETURN(SubjectData one, LoadSubjectData(store, keyring, bi));
+    all.unreadable += one.unreadable;
+    for (SubjectRecord& r : one.records) all.records.push_back(std::move(r));
+  }
+  std::sort(all.records.begin(), all.records.end(),
+            [](const SubjectRecord& a, const SubjectRecord& b) { return a.id < b.id; });
+  return all;
+}
+
+absl::StatusOr<SubjectData> ServeSubjectData(
+    store::Store& store, crypto::Keyring& keyring, RequestsDesk& desk,
+    const std::vector<std::string>& blind_indexes, store::RightsRequestKind kind) {
   if (kind != store::RightsRequestKind::kAccess &&
       kind != store::RightsRequestKind::kExport) {
     return absl::InvalidArgumentError(
         "subject data: the request kind must be access or export");
   }
-  ASSIGN_OR_RETURN(store::RightsRequest request, desk.Open(kind, blind_index));
-  absl::StatusOr<SubjectData> data = LoadSubjectData(store, keyring, blind_index);
+  if (blind_indexes.empty() || blind_indexes.front().empty()) {
+    return absl::InvalidArgumentError("subject data: blind index is empty");
+  }
+  ASSIGN_OR_RETURN(LoggedRequest request, desk.Open(kind, blind_indexes.front()));
+  absl::StatusOr<SubjectData> data = LoadSubjectData(store, keyring, blind_indexes);
   if (!data.ok()) {
     // The failure is the trust's: the request stays open for the desk.
     return data.status();
   }
-  RETURN_IF_ERROR(
-      desk.Complete(request.id, absl::StrCat(data->records.size(), " records")));
+  RequestFacts facts;
+  facts.records = static_cast<int64_t>(data->records.size());
+  RETURN_IF_ERROR(desk.Complete(request.request.id,
+                                absl::StrCat(data->records.size(), " records"), facts)
+                      .status());
   return data;
+}
+
+absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store,
+                                             crypto::Keyring& keyring, RequestsDesk& desk,
+                                             const std::string& blind_index,
+                                             store::RightsRequestKind kind) {
+  return ServeSubjectData(store, keyring, desk, std::vector<std::string>{blind_index},
+                          kind);
 }
 
 std::string ExportJson(const SubjectData& data, absl::Time exported_at) {

@@ -49,10 +49,18 @@ struct SubjectData {
 // open under its key (tampering) or is not a JSON object.
 absl::StatusOr<SubjectData> LoadSubjectData(store::Store& store, crypto::Keyring& keyring,
                                             const std::string& blind_index);
+// The same over several blind indexes of one person (merged in id order).
+absl::StatusOr<SubjectData> LoadSubjectData(
+    store::Store& store, crypto::Keyring& keyring,
+    const std::vector<std::string>& blind_indexes);
 
 // LoadSubjectData, recorded on the desk as an access or export request
-// (completed, with the record count as detail).
+// (received, then completed with the record count as detail and in its
+// leaf).
 // REQUIRES: kind is kAccess or kExport.
+absl::StatusOr<SubjectData> ServeSubjectData(
+    store::Store& store, crypto::Keyring& keyring, RequestsDesk& desk,
+    const std::vector<std::string>& blind_indexes, store::RightsRequestKind kind);
 absl::StatusOr<SubjectData> ServeSubjectData(store::Store& store,
                                              crypto::Keyring& keyring, RequestsDesk& desk,
                                              const std::string& blind_index,

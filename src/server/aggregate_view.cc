@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "crypto/crypto.h"
+#include "rights/consent.h"
 #include "server/record_access.h"
 #include "transform/pipeline.h"
 
@@ -284,7 +285,12 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   const json table = release.ToJson();
   for (const auto& [k, v] : table.items()) answer[k] = v;
 
-  const std::string key = HexEncode(crypto::Sha256(CanonicalQuery(request).dump()));
+  // A consent change or an erasure since a cached answer makes it stale
+  // (rights/consent.h, DataVersion): the version is part of the key.
+  ASSIGN_OR_RETURN(const std::string data_version,
+                   rights::DataVersion(trust.store(), request.purpose));
+  const std::string key = HexEncode(
+      crypto::Sha256(absl::StrCat(CanonicalQuery(request).dump(), data_version)));
   dp::BudgetAccountant accountant(trust.store(), ob.agreement_id, *ob.budget, now);
   auto charged = accountant.Charge(key, release.loss, answer.dump());
   if (!charged.ok()) {

@@ -112,6 +112,9 @@ absl::StatusOr<uint64_t> AuditTrail::Append(const audit::ReleaseLeaf& leaf) {
 absl::StatusOr<uint64_t> AuditTrail::Append(const audit::RightsActionLeaf& leaf) {
   return AppendEncoded(audit::EncodeLeaf(leaf));
 }
+absl::StatusOr<uint64_t> AuditTrail::Append(const audit::RetentionLeaf& leaf) {
+  return AppendEncoded(audit::EncodeLeaf(leaf));
+}
 absl::StatusOr<uint64_t> AuditTrail::Append(const audit::ConfigChangeLeaf& leaf) {
   return AppendEncoded(audit::EncodeLeaf(leaf));
 }

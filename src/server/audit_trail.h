@@ -55,6 +55,7 @@ class AuditTrail {
   absl::StatusOr<uint64_t> Append(const audit::DecisionLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::ReleaseLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::RightsActionLeaf& leaf);
+  absl::StatusOr<uint64_t> Append(const audit::RetentionLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::ConfigChangeLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::KeyEventLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::RegisterChangeLeaf& leaf);

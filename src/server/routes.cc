@@ -19,6 +19,7 @@
 #include "server/log_routes.h"
 #include "server/dpia_routes.h"
 #include "server/oidc_setup.h"
+#include "server/me_routes.h"
 #include "server/records_view.h"
 #include "server/register_routes.h"
 #include "spdlog/spdlog.h"
@@ -419,6 +420,8 @@ absl::Status ApiService::RegisterCoreRoutes() {
       router_.Add("GET", "/log/proof/consistency", log(&HandleLogConsistencyProof)));
   // Tile paths have a variable number of segments (0/x001/x234/067.p/5).
   RETURN_IF_ERROR(router_.Add("GET", "/log/tile/{tile...}", log(&HandleLogTile)));
+  // Citizens (/v1/me/...): their own token, their own data.
+  RETURN_IF_ERROR(RegisterMeRoutes(router_, trust_).status());
   return absl::OkStatus();
 }
 

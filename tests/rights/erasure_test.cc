@@ -1,5 +1,9 @@
 #include "rights/erasure.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "common/encoding.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -148,6 +152,71 @@ TEST_F(ErasureTest, KeysOfUnlinkedRecordsAreDestroyedToo) {
   for (const store::StoredRecord& r : *records) {
     EXPECT_TRUE(absl::IsNotFound(trust_->keyring().GetById(r.key_id).status()));
   }
+}
+
+TEST_F(ErasureTest, EveryStepLeavesALeafWithoutPersonalData) {
+  const std::string bi = Bi("MAC000002");
+  ASSERT_TRUE(ChangeConsent(trust_->config(), trust_->store(), *desk_, clock_, bi,
+                            ConsentChange{.purpose = "research"})
+                  .ok());
+  ASSERT_TRUE(ChangeConsent(trust_->config(), trust_->store(), *desk_, clock_, bi,
+                            ConsentChange{.purpose = "research",
+                                          .action = ConsentAction::kWithdraw})
+                  .ok());
+  ASSERT_TRUE(ServeSubjectData(trust_->store(), trust_->keyring(), *desk_, bi,
+                               store::RightsRequestKind::kExport)
+                  .ok());
+  auto receipt = EraseSubject(trust_->store(), trust_->keyring(), *desk_, clock_, bi);
+  ASSERT_TRUE(receipt.ok());
+
+  const std::vector<std::string> leaves = log_.leaves();
+  // grant, withdraw (served on the spot: one leaf each); export received and
+  // completed; erasure received and completed.
+  ASSERT_EQ(leaves.size(), 6u);
+  std::vector<std::string> steps;
+  for (const std::string& bytes : leaves) {
+    EXPECT_EQ(bytes.find(bi), std::string::npos);
+    EXPECT_EQ(bytes.find(HexEncode(bi)), std::string::npos);
+    EXPECT_EQ(bytes.find("MAC"), std::string::npos);
+    auto leaf = nlohmann::json::parse(bytes);
+    EXPECT_EQ(leaf["type"], "rights_action");
+    steps.push_back(absl::StrCat(leaf["action"].get<std::string>(), ":",
+                                 leaf["status"].get<std::string>()));
+  }
+  EXPECT_EQ(steps, (std::vector<std::string>{"consent:completed", "withdraw:completed",
+                                             "export:received", "export:completed",
+                                             "erasure:received", "erasure:completed"}));
+  auto withdraw = nlohmann::json::parse(leaves[1]);
+  EXPECT_EQ(withdraw["purpose"], "research");
+  EXPECT_EQ(nlohmann::json::parse(leaves[3])["records"], 672);
+  // The receipt names the leaf that completed the erasure.
+  ASSERT_EQ(receipt->log_index, 5u);
+  auto completed = nlohmann::json::parse(leaves[receipt->log_index]);
+  EXPECT_EQ(completed["request"], receipt->request_id);
+  EXPECT_EQ(completed["records"], 672);
+  EXPECT_EQ(completed["keys_destroyed"], receipt->keys_destroyed);
+  EXPECT_EQ(nlohmann::json::parse(ErasureReceiptJson(*receipt))["log_index"], 5);
+}
+
+TEST_F(ErasureTest, OneErasureCoversEveryIdentifierOfTheSession) {
+  const std::vector<std::string> bis = {Bi("MAC000002"), Bi("24647")};
+  auto bike = trust_->store().FindRecordsBySubject(bis[1]);
+  ASSERT_TRUE(bike.ok());
+  auto receipt = EraseSubject(trust_->store(), trust_->keyring(), *desk_, clock_, bis);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->records_erased, 672 + static_cast<int64_t>(bike->size()));
+  ASSERT_EQ(receipt->streams.size(), 2u);
+  EXPECT_EQ(receipt->streams[0].stream, "energy.meter_readings");
+  EXPECT_EQ(receipt->streams[1].stream, "mobility.trips");
+  for (const std::string& bi : bis) {
+    auto left = trust_->store().FindRecordsBySubject(bi);
+    ASSERT_TRUE(left.ok());
+    EXPECT_TRUE(left->empty());
+  }
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(EraseSubject(trust_->store(), trust_->keyring(), *desk_,
+                                           clock_, std::vector<std::string>{})
+                                  .status()));
 }
 
 }  // namespace

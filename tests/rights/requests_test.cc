@@ -1,5 +1,8 @@
 #include "rights/requests.h"
 
+#include <string>
+#include <vector>
+
 #include "common/encoding.h"
 #include "gtest/gtest.h"
 #include "rights_test_util.h"
@@ -10,19 +13,34 @@ namespace {
 class RequestsTest : public testing::DemoTrustTest {};
 
 TEST_F(RequestsTest, OpenCompleteAndList) {
-  auto a = desk_->Open(store::RightsRequestKind::kAccess, Bi("MAC000002"));
-  ASSERT_TRUE(a.ok()) << a.status();
+  auto opened_a = desk_->Open(store::RightsRequestKind::kAccess, Bi("MAC000002"));
+  ASSERT_TRUE(opened_a.ok()) << opened_a.status();
+  const store::RightsRequest* a = &opened_a->request;
   EXPECT_EQ(a->id.rfind("rq-", 0), 0u);
   EXPECT_EQ(a->id.size(), 29u);
   EXPECT_EQ(a->deadline - a->created, absl::Hours(24 * 30));
   clock_.Advance(absl::Hours(1));
-  auto b = desk_->Open(store::RightsRequestKind::kErasure, Bi("MAC000003"));
-  ASSERT_TRUE(b.ok());
+  auto opened_b = desk_->Open(store::RightsRequestKind::kErasure, Bi("MAC000003"));
+  ASSERT_TRUE(opened_b.ok());
+  const store::RightsRequest* b = &opened_b->request;
   EXPECT_NE(a->id, b->id);
   ASSERT_TRUE(desk_->Complete(a->id, "12 records").ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(desk_->Complete(a->id, "again")));
-  EXPECT_TRUE(absl::IsFailedPrecondition(desk_->Refuse(a->id, "no")));
-  EXPECT_TRUE(absl::IsNotFound(desk_->Complete("rq-none", "")));
+  EXPECT_TRUE(absl::IsFailedPrecondition(desk_->Complete(a->id, "again").status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(desk_->Refuse(a->id, "no").status()));
+  EXPECT_TRUE(absl::IsNotFound(desk_->Complete("rq-none", "").status()));
+  // Three status changes, three leaves; failed ones leave none.
+  const std::vector<std::string> leaves = log_.leaves();
+  ASSERT_EQ(leaves.size(), 3u);
+  EXPECT_NE(leaves[0].find("\"status\":\"received\""), std::string::npos);
+  EXPECT_NE(leaves[2].find("\"status\":\"completed\""), std::string::npos);
+  EXPECT_NE(leaves[2].find(a->id), std::string::npos);
+  EXPECT_EQ(opened_b->log_index, 1u);
+  ASSERT_TRUE(desk_->Refuse(b->id, "not the subject's data").ok());
+  ASSERT_EQ(log_.leaves().size(), 4u);
+  EXPECT_NE(log_.leaves()[3].find("\"status\":\"refused\""), std::string::npos);
+  EXPECT_NE(log_.leaves()[3].find("\"action\":\"erasure\""), std::string::npos);
+  // The refusal reason (free text) stays on the desk, out of the log.
+  EXPECT_EQ(log_.leaves()[3].find("subject"), std::string::npos);
 
   auto all = desk_->List();
   ASSERT_TRUE(all.ok());
@@ -33,12 +51,11 @@ TEST_F(RequestsTest, OpenCompleteAndList) {
   EXPECT_EQ((*all)[0].detail, "12 records");
   EXPECT_EQ((*all)[0].blind_index, Bi("MAC000002"));
   EXPECT_EQ((*all)[1].kind, store::RightsRequestKind::kErasure);
-  EXPECT_FALSE((*all)[1].completed.has_value());
 
-  auto open = desk_->List({.status = store::RightsRequestStatus::kOpen});
-  ASSERT_TRUE(open.ok());
-  ASSERT_EQ(open->size(), 1u);
-  EXPECT_EQ((*open)[0].id, b->id);
+  auto refused = desk_->List({.status = store::RightsRequestStatus::kRefused});
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].id, b->id);
   auto limited = desk_->List({.limit = 1});
   ASSERT_TRUE(limited.ok());
   EXPECT_EQ(limited->size(), 1u);
@@ -65,7 +82,7 @@ TEST_F(RequestsTest, TableShowsNoBlindIndexAndFlagsOverdue) {
   auto all = desk_->List();
   ASSERT_TRUE(all.ok());
   const std::string now_table = FormatRequestsTable(*all, clock_.Now());
-  EXPECT_NE(now_table.find(a->id), std::string::npos);
+  EXPECT_NE(now_table.find(a->request.id), std::string::npos);
   EXPECT_NE(now_table.find("open"), std::string::npos);
   EXPECT_EQ(now_table.find(Bi("MAC000002")), std::string::npos);
   EXPECT_EQ(now_table.find(HexEncode(Bi("MAC000002"))), std::string::npos);

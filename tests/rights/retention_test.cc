@@ -22,8 +22,8 @@ class RetentionTest : public testing::DemoTrustTest {
   }
 
   SweepResult Sweep() {
-    auto result =
-        SweepRetention(trust_->config(), trust_->store(), trust_->keyring(), clock_);
+    auto result = SweepRetention(trust_->config(), trust_->store(), trust_->keyring(),
+                                 clock_, random_, log_);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result : SweepResult{};
   }

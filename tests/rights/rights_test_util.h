@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "ingest/ingester.h"
 #include "rights/requests.h"
+#include "rights/rights_log.h"
 #include "server/trust.h"
 #include "transform/pipeline.h"
 
@@ -50,7 +51,8 @@ class DemoTrustTest : public ::testing::Test {
     auto indexer = transform::SubjectIndexer::Create(trust_->keyring());
     ASSERT_TRUE(indexer.ok()) << indexer.status();
     indexer_ = std::move(*indexer);
-    desk_ = std::make_unique<RequestsDesk>(trust_->store().rights(), clock_, random_);
+    desk_ =
+        std::make_unique<RequestsDesk>(trust_->store().rights(), clock_, random_, log_);
   }
   void TearDown() override {
     desk_.reset();
@@ -78,6 +80,7 @@ class DemoTrustTest : public ::testing::Test {
   InsecureDeterministicRandomForTesting random_{42};
   std::unique_ptr<server::Trust> trust_;
   std::unique_ptr<transform::SubjectIndexer> indexer_;
+  MemoryRightsLog log_;  // the rights leaves the desk appended
   std::unique_ptr<RequestsDesk> desk_;
 };
 

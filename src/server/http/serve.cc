@@ -8,6 +8,7 @@
 #include "server/audit_trail.h"
 #include "server/dpia_routes.h"
 #include "server/static_files.h"
+#include "server/me_routes.h"
 #include "spdlog/spdlog.h"
 
 namespace privacity::server {
@@ -36,13 +37,18 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
                      return api->Handle(request);
                    }));
   if (on_listening) on_listening(server->port());
-  // A new checkpoint is signed every few seconds while the log grows.
+  // A new checkpoint is signed every few seconds while the log grows; the
+  // retention sweeper runs at start and then hourly (by the trust's clock).
   absl::Mutex mu;
   bool stopping = false;
+  PeriodicSweeper sweeper(trust, kRetentionSweepInterval);
   std::thread checkpointer([&] {
     absl::MutexLock lock(&mu);
     while (!mu.AwaitWithTimeout(absl::Condition(&stopping), kCheckpointInterval)) {
       mu.Unlock();
+      if (absl::Status s = sweeper.MaybeSweep().status(); !s.ok()) {
+        spdlog::error("retention sweep failed: {}", std::string(s.message()));
+      }
       absl::StatusOr<std::string> signed_note = trust.audit().Checkpoint();
       if (!signed_note.ok()) {
         spdlog::error("signing a checkpoint failed: {}",

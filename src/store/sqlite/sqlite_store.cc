@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -214,6 +215,37 @@ class SqliteKeyStore final : public crypto::KeyStore {
     StatementScope scope(stmt);
     sqlite3_bind_int64(stmt, 1, id);
     RETURN_IF_ERROR(StepDone(*conn, stmt, "destroy key"));
+    if (sqlite3_changes64(conn->db()) == 0) {
+      return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RenameKey(int64_t id, const KeyName& name,
+                         const std::string& wrapped) override {
+    constexpr absl::string_view kOp = "rename key";
+    RETURN_IF_ERROR(CheckKeyName(name, kOp));
+    if (wrapped.empty() || !FitsInt(wrapped)) {
+      return absl::InvalidArgumentError("rename key: wrapped key is empty or too long");
+    }
+    absl::MutexLock write(&pool_.write_mu());
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(conn->db(),
+                                "UPDATE keys SET kind = ?1, scope = ?2, epoch = ?3, "
+                                "subject = ?4, wrapped = ?5 WHERE id = ?6",
+                                -1, &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, &sqlite3_finalize);
+    if (rc != SQLITE_OK) return conn->Error(rc, kOp);
+    rc = BindKeyName(stmt.get(), name) | BindBlob(stmt.get(), 5, wrapped) |
+         sqlite3_bind_int64(stmt.get(), 6, id);
+    if (rc != SQLITE_OK) return BindError(*conn, rc, kOp);
+    rc = sqlite3_step(stmt.get());
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("rename key ", id, ": a live key has that name"));
+    }
+    if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
     if (sqlite3_changes64(conn->db()) == 0) {
       return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
     }
