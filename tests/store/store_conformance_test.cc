@@ -504,6 +504,19 @@ TEST_P(StoreConformanceTest, KeysInsertFindGetList) {
 
   EXPECT_EQ(keys.InsertKeyIfAbsent(Key(KeyKind::kIndex, "", 0, "", "")).status().code(),
             absl::StatusCode::kInvalidArgument);
+
+  // Renaming in place (unlinking a data key from its subject).
+  const KeyName unlinked{KeyKind::kSubjectDek, "s", 1, "unlinked:x"};
+  ASSERT_TRUE(keys.RenameKey(dek->id, unlinked, "w5").ok());
+  EXPECT_FALSE(keys.FindKey({KeyKind::kSubjectDek, "s", 1, subject}).value().has_value());
+  absl::StatusOr<WrappedKey> renamed = keys.GetKey(dek->id);
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->name, unlinked);
+  EXPECT_EQ(renamed->wrapped, "w5");
+  EXPECT_EQ(keys.RenameKey(a->id, unlinked, "w6").code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(keys.GetKey(a->id)->wrapped, "w1");  // untouched
+  EXPECT_EQ(keys.RenameKey(123456, unlinked, "w7").code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(StoreConformanceTest, KeyInsertRaceAgreesOnOneKey) {

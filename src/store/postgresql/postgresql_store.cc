@@ -182,6 +182,26 @@ class PgKeyStore final : public crypto::KeyStore {
     return absl::OkStatus();
   }
 
+  absl::Status RenameKey(int64_t id, const KeyName& name,
+                         const std::string& wrapped) override {
+    constexpr absl::string_view kOp = "rename key";
+    RETURN_IF_ERROR(CheckKeyName(name, kOp));
+    if (wrapped.empty() || !FitsInt(wrapped)) {
+      return absl::InvalidArgumentError("rename key: wrapped key is empty or too long");
+    }
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    Params p = KeyNameParams(name);
+    p.Bytes(wrapped).Int64(id);
+    // A unique violation (the name is taken) is AlreadyExists.
+    ASSIGN_OR_RETURN(Result r,
+                     conn->Exec("UPDATE keys SET kind = $1, scope = $2, epoch = $3, "
+                                "subject = $4, wrapped = $5 WHERE id = $6",
+                                p, kOp));
+    if (r.Affected() == 0)
+      return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<WrappedKey>> ListKeysBefore(KeyKind kind,
                                                          const std::string& scope,
                                                          int64_t before_epoch) override {
