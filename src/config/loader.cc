@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/time_util.h"
 #include "config/hierarchy_table.h"
 
@@ -41,14 +42,19 @@ absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.
 
 constexpr absl::string_view kRootKeys[] = {"city",    "store",      "purposes", "streams",
                                            "parties", "agreements", "sensors",  "dpia",
-                                           "oidc",    "limits"};
+                                           "oidc",    "limits",  "mqtt"};
 constexpr absl::string_view kCityKeys[] = {"name", "controller", "contact", "area"};
 constexpr absl::string_view kAreaKeys[] = {"min_lat", "min_lon", "max_lat", "max_lon"};
 constexpr absl::string_view kPurposeKeys[] = {"id", "description", "legal_basis",
                                               "prohibited", "mandatory"};
 constexpr absl::string_view kStreamKeys[] = {
     "id",        "description", "subject",     "time",     "location", "epoch",
-    "retention", "linkability", "legal_basis", "purposes", "fields"};
+    "retention", "linkability", "legal_basis", "purposes", "fields",   "mqtt"};
+constexpr absl::string_view kMqttFeedKeys[] = {"topics", "qos", "format"};
+constexpr absl::string_view kMqttKeys[] = {
+    "broker", "client_id",  "username",       "password_file",  "password_env",
+    "tls",    "keep_alive", "batch_messages", "batch_delay_ms", "dedupe_window"};
+constexpr absl::string_view kMqttTlsKeys[] = {"ca_file", "cert_file", "key_file"};
 constexpr absl::string_view kFieldKeys[] = {"name",   "type",     "category",
                                             "source", "required", "values",
                                             "min",    "max",      "transform"};
@@ -759,6 +765,7 @@ class ConfigParser {
     ForEachItem(
         view->Find("sensors"), "",
         [&](const YAML::Node& n, SourceLocation at, size_t i) { ParseSensor(n, at, i); });
+    ParseMqtt(view->Find("mqtt"));
     if (const Entry* e = view->Find("dpia")) ParseDpia(*e);
     if (const Entry* e = view->Find("oidc")) ParseOidc(*e);
     if (const Entry* e = view->Find("limits")) ParseLimits(*e);
@@ -990,6 +997,8 @@ class ConfigParser {
         }
       }
     }
+
+    if (const Entry* e = view->Find("mqtt")) stream.mqtt = ParseMqttFeed(*e, what);
 
     // References from the stream to its fields.
     if (!stream.subject_field.empty()) {
@@ -1876,6 +1885,50 @@ class ConfigParser {
           } else {
             ok = false;
           }
+  // -- MQTT -----------------------------------------------------------------
+
+  // A topic filter as MQTT 3.1.1 section 4.7 allows it: 1 to 65535 bytes
+  // of UTF-8 without NUL, '+' and '#' each filling a whole level, '#' last.
+  static std::optional<std::string> BadTopicFilter(absl::string_view filter) {
+    if (filter.empty() || filter.size() > 65535) return "must be 1 to 65535 bytes";
+    if (filter.find('\0') != absl::string_view::npos) return "must not contain NUL";
+    const std::vector<absl::string_view> levels = absl::StrSplit(filter, '/');
+    for (size_t i = 0; i < levels.size(); ++i) {
+      const absl::string_view level = levels[i];
+      if (level.find_first_of("+#") == absl::string_view::npos) continue;
+      if (level == "+") continue;
+      if (level == "#" && i + 1 == levels.size()) continue;
+      return "'+' and '#' must fill a whole level, and '#' must be the last";
+    }
+    return std::nullopt;
+  }
+
+  std::optional<MqttFeed> ParseMqttFeed(const Entry& entry, absl::string_view stream) {
+    const std::string what = absl::StrCat(stream, " mqtt");
+    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
+    if (!view.has_value()) return std::nullopt;
+    CheckKeys(*view, what, kMqttFeedKeys);
+    MqttFeed feed;
+    feed.location = view->location;
+    bool ok = true;
+    if (const Entry* e = Required(*view, "topics", what)) {
+      if (auto items = StringList(*e, what, EmptyList::kRejected)) {
+        for (const ListItem& item : *items) {
+          if (std::optional<std::string> bad = BadTopicFilter(item.text)) {
+            Error(item.location, what, absl::StrCat("topic filter ", *bad));
+            ok = false;
+            continue;
+          }
+          const auto [it, inserted] = topic_filters_.emplace(item.text, item.location);
+          if (!inserted) {
+            Error(item.location, what,
+                  absl::StrCat("topic filter ", Quote(item.text),
+                               " already feeds another stream (line ", it->second.line,
+                               ")"));
+            ok = false;
+            continue;
+          }
+          feed.topics.push_back(item.text);
         }
       } else {
         ok = false;
@@ -1911,6 +1964,143 @@ class ConfigParser {
     }
     if (!ok) return std::nullopt;
     return limit;
+    } else {
+      ok = false;
+    }
+    if (const Entry* e = view->Find("qos")) {
+      if (auto v = Int(*e, what, 1, 2)) {
+        feed.qos = static_cast<int>(*v);
+      } else {
+        ok = false;
+      }
+    }
+    if (const Entry* e = view->Find("format")) {
+      const std::optional<std::string> v = String(*e, what);
+      if (v == "json") {
+        feed.format = MqttPayloadFormat::kJson;
+      } else if (v == "ndjson") {
+        feed.format = MqttPayloadFormat::kNdjson;
+      } else {
+        if (v.has_value()) {
+          Error(e->location, what,
+                absl::StrCat("'format' ", Quote(*v), " is not one of: json, ndjson"));
+        }
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    mqtt_feed_at_ = feed.location;
+    return feed;
+  }
+
+  void ParseMqtt(const Entry* entry) {
+    constexpr absl::string_view what = "mqtt";
+    if (entry == nullptr) {
+      if (mqtt_feed_at_.has_value()) {
+        Error(*mqtt_feed_at_, what,
+              "a stream has mqtt topics but the config has no top-level 'mqtt' broker");
+      }
+      return;
+    }
+    const std::optional<MapView> view = AsMap(entry->value, entry->location, what);
+    if (!view.has_value()) return;
+    CheckKeys(*view, what, kMqttKeys);
+    MqttBroker broker;
+    broker.location = view->location;
+    bool tls_scheme = false;
+    if (const Entry* e = Required(*view, "broker", what)) {
+      if (auto v = String(*e, what)) {
+        const size_t sep = v->find("://");
+        const std::string scheme = sep == std::string::npos ? "" : v->substr(0, sep);
+        const std::string rest = sep == std::string::npos ? "" : v->substr(sep + 3);
+        const size_t colon = rest.rfind(':');
+        int port = 0;
+        if ((scheme != "tcp" && scheme != "ssl") || colon == std::string::npos ||
+            colon == 0 || !absl::SimpleAtoi(rest.substr(colon + 1), &port) || port < 1 ||
+            port > 65535 || rest.find_first_of("/ ") != std::string::npos) {
+          Error(e->location, what, "'broker' must be tcp://HOST:PORT or ssl://HOST:PORT");
+        } else {
+          broker.uri = *v;
+          tls_scheme = scheme == "ssl";
+        }
+      }
+    }
+    if (const Entry* e = Required(*view, "client_id", what)) {
+      if (auto v = String(*e, what)) {
+        const bool valid = !v->empty() && v->size() <= 128 &&
+                           std::all_of(v->begin(), v->end(), [](char c) {
+                             return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                                    c == '-' || c == '_' || c == '.';
+                           });
+        if (valid) {
+          broker.client_id = *v;
+        } else {
+          Error(e->location, what,
+                "'client_id' must be 1 to 128 letters, digits, '-', '_' or '.'");
+        }
+      }
+    }
+    if (const Entry* e = view->Find("username")) {
+      if (auto v = NonEmptyString(*e, what)) broker.username = *v;
+    }
+    const Entry* password_file = view->Find("password_file");
+    const Entry* password_env = view->Find("password_env");
+    if (password_file != nullptr) {
+      if (auto v = NonEmptyString(*password_file, what)) broker.password_file = *v;
+    }
+    if (password_env != nullptr) {
+      if (auto v = NonEmptyString(*password_env, what)) broker.password_env = *v;
+    }
+    if (password_file != nullptr && password_env != nullptr) {
+      Error(password_env->location, what,
+            "give the password in 'password_file' or 'password_env', not both");
+    }
+    if ((password_file != nullptr || password_env != nullptr) &&
+        view->Find("username") == nullptr) {
+      Error(view->location, what, "a password needs a 'username'");
+    }
+    if (const Entry* e = view->Find("tls")) {
+      if (!tls_scheme) {
+        Error(e->location, what, "'tls' needs an ssl:// broker");
+      }
+      if (const std::optional<MapView> tls = AsMap(e->value, e->location, "mqtt tls")) {
+        CheckKeys(*tls, "mqtt tls", kMqttTlsKeys);
+        const auto path = [&](absl::string_view key, std::string& out) {
+          if (const Entry* p = tls->Find(key)) {
+            if (auto v = NonEmptyString(*p, "mqtt tls")) out = *v;
+          }
+        };
+        path("ca_file", broker.ca_file);
+        path("cert_file", broker.cert_file);
+        path("key_file", broker.key_file);
+        if (broker.cert_file.empty() != broker.key_file.empty()) {
+          Error(tls->location, "mqtt tls",
+                "a client certificate needs both 'cert_file' and 'key_file'");
+        }
+      }
+    }
+    const auto duration = [&](absl::string_view key, absl::Duration& out) {
+      if (const Entry* e = view->Find(key)) {
+        if (auto d = Duration(*e, what)) out = *d;
+      }
+    };
+    duration("keep_alive", broker.keep_alive);
+    duration("dedupe_window", broker.dedupe_window);
+    if (broker.keep_alive < absl::Seconds(1) || broker.keep_alive > absl::Hours(18)) {
+      Error(view->Find("keep_alive")->location, what,
+            "'keep_alive' must be between 1s and 18h");
+    }
+    if (const Entry* e = view->Find("batch_delay_ms")) {
+      if (auto v = Int(*e, what, 1, 10000)) broker.batch_delay = absl::Milliseconds(*v);
+    }
+    if (const Entry* e = view->Find("batch_messages")) {
+      if (auto v = Int(*e, what, 1, 100000)) broker.batch_messages = static_cast<int>(*v);
+    }
+    if (!mqtt_feed_at_.has_value()) {
+      Error(view->location, what,
+            "no stream declares 'mqtt' topics; add them to a stream or remove 'mqtt'");
+    }
+    config_.mqtt = std::move(broker);
   }
 
   const std::string base_dir_;
@@ -1919,6 +2109,9 @@ class ConfigParser {
   size_t dropped_errors_ = 0;
   absl::flat_hash_map<std::string, SourceLocation> purpose_ids_, party_ids_, stream_ids_,
       agreement_ids_, sensor_ids_;
+  // MQTT topic filters already claimed by a stream; where a feed was declared.
+  absl::flat_hash_map<std::string, SourceLocation> topic_filters_;
+  std::optional<SourceLocation> mqtt_feed_at_;
   // Tables read once per parse, by resolved path.
   absl::flat_hash_map<std::string, absl::StatusOr<HierarchyTable>> tables_;
 };

@@ -103,6 +103,9 @@ std::string_view ToString(TransformKind v) { return NameOf(kTransformKinds, v); 
 std::string_view ToString(RedactPattern v) { return NameOf(kRedactPatterns, v); }
 std::string_view ToString(PartyKind v) { return NameOf(kPartyKinds, v); }
 std::string_view ToString(AccessLevel v) { return NameOf(kAccessLevels, v); }
+std::string_view ToString(MqttPayloadFormat v) {
+  return v == MqttPayloadFormat::kNdjson ? "ndjson" : "json";
+}
 
 std::optional<LegalBasis> ParseLegalBasis(std::string_view name) {
   return ValueOf(kLegalBases, name);

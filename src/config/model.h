@@ -109,6 +109,20 @@ struct Field {
   }
 };
 
+// How a stream is fed from the MQTT broker (CityConfig::mqtt;
+// docs/config.md#mqtt).
+enum class MqttPayloadFormat {
+  kJson,    // one JSON object, or a JSON array of objects
+  kNdjson,  // one JSON object per line
+};
+
+struct MqttFeed {
+  std::vector<std::string> topics;  // topic filters (+ and # wildcards)
+  int qos = 1;                      // 1 or 2
+  MqttPayloadFormat format = MqttPayloadFormat::kJson;
+  SourceLocation location;
+};
+
 struct Stream {
   std::string id;  // "energy.meter_readings"
   std::string description;
@@ -126,6 +140,7 @@ struct Stream {
   absl::Duration linkability = absl::Hours(24 * 30);
   LegalBasis legal_basis = LegalBasis::kPublicTask;
   std::vector<std::string> purposes;
+  std::optional<MqttFeed> mqtt;  // topics this stream is fed from
   SourceLocation location;
 
   const Field* FindField(std::string_view name) const {
@@ -244,6 +259,24 @@ struct Limits {
   std::optional<RateLimit> per_principal;    // per party, or per sensor token
   std::optional<RateLimit> per_address;      // per client address
   std::map<std::string, RateLimit> parties;  // per-party override of per_principal
+// The MQTT broker privacity subscribes to (docs/config.md#mqtt). Secrets
+// are not held here: only where to read the password from.
+struct MqttBroker {
+  std::string uri;            // tcp://host:port or ssl://host:port
+  std::string client_id;      // fixed: the broker keeps the session under it
+  std::string username;       // empty: no authentication
+  std::string password_file;  // as written, relative to city.yaml
+  std::string password_env;   // or the name of an environment variable
+  // TLS (ssl:// only): CA bundle to verify the broker (empty: the system's),
+  // optional client certificate and key.
+  std::string ca_file, cert_file, key_file;
+  absl::Duration keep_alive = absl::Seconds(30);
+  // Micro-batches: messages are stored together once this many arrived or
+  // the oldest waited this long.
+  int batch_messages = 1000;
+  absl::Duration batch_delay = absl::Milliseconds(50);
+  // How long the digests of received messages are kept to drop redeliveries.
+  absl::Duration dedupe_window = absl::Hours(24 * 7);
   SourceLocation location;
 };
 
@@ -260,6 +293,7 @@ struct CityConfig {
   DpiaSettings dpia;
   std::optional<Oidc> oidc;
   std::optional<Limits> limits;
+  std::optional<MqttBroker> mqtt;
   std::string source_path;  // the file this was loaded from
 
   const Stream* FindStream(std::string_view id) const {
@@ -290,6 +324,7 @@ std::string_view ToString(TransformKind v);
 std::string_view ToString(RedactPattern v);
 std::string_view ToString(PartyKind v);
 std::string_view ToString(AccessLevel v);
+std::string_view ToString(MqttPayloadFormat v);
 
 // Inverses of ToString: the value a city.yaml name stands for, or nullopt
 // when the name is unknown (the names are case-sensitive).

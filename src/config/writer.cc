@@ -120,9 +120,37 @@ void WriteStream(YAML::Emitter& out, const Stream& s) {
   Plain(out, "linkability", FormatDurationSpec(s.linkability));
   Plain(out, "legal_basis", ToString(s.legal_basis));
   TextList(out, "purposes", s.purposes);
+  if (s.mqtt.has_value()) {
+    out << YAML::Key << "mqtt" << YAML::Value << YAML::BeginMap;
+    TextList(out, "topics", s.mqtt->topics);
+    Plain(out, "qos", std::to_string(s.mqtt->qos));
+    Plain(out, "format", ToString(s.mqtt->format));
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "fields" << YAML::Value << YAML::BeginSeq;
   for (const Field& f : s.fields) WriteField(out, f);
   out << YAML::EndSeq << YAML::EndMap;
+}
+
+void WriteMqtt(YAML::Emitter& out, const MqttBroker& m) {
+  out << YAML::Key << "mqtt" << YAML::Value << YAML::BeginMap;
+  Text(out, "broker", m.uri);
+  Text(out, "client_id", m.client_id);
+  if (!m.username.empty()) Text(out, "username", m.username);
+  if (!m.password_file.empty()) Text(out, "password_file", m.password_file);
+  if (!m.password_env.empty()) Text(out, "password_env", m.password_env);
+  if (!m.ca_file.empty() || !m.cert_file.empty()) {
+    out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+    if (!m.ca_file.empty()) Text(out, "ca_file", m.ca_file);
+    if (!m.cert_file.empty()) Text(out, "cert_file", m.cert_file);
+    if (!m.key_file.empty()) Text(out, "key_file", m.key_file);
+    out << YAML::EndMap;
+  }
+  Plain(out, "keep_alive", FormatDurationSpec(m.keep_alive));
+  Plain(out, "batch_messages", std::to_string(m.batch_messages));
+  Plain(out, "batch_delay_ms", std::to_string(absl::ToInt64Milliseconds(m.batch_delay)));
+  Plain(out, "dedupe_window", FormatDurationSpec(m.dedupe_window));
+  out << YAML::EndMap;
 }
 
 void WriteAgreement(YAML::Emitter& out, const Agreement& a) {
@@ -264,6 +292,7 @@ std::string ToYaml(const CityConfig& config) {
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
+  if (config.mqtt.has_value()) WriteMqtt(out, *config.mqtt);
 
   // Written only when set, so configs without it keep their digest.
   const DpiaSettings defaults;

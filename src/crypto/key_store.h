@@ -21,6 +21,7 @@ enum class KeyKind {
   kPseudonym = 3,   // per stream and epoch
   kSubjectDek = 4,  // per subject, stream and epoch
   kLogSigning = 5,  // Ed25519 seed for checkpoints
+  kIngestDedupe = 6,  // keyed digests of delivered messages (one per trust)
 };
 
 // The coordinates that name one key. Unused parts are empty / 0.

@@ -83,6 +83,8 @@ absl::string_view KindName(KeyKind kind) {
       return "subject data";
     case KeyKind::kLogSigning:
       return "log signing";
+    case KeyKind::kIngestDedupe:
+      return "ingest dedupe";
   }
   return "unknown";
 }
@@ -109,6 +111,7 @@ absl::Status ValidateKeyName(const KeyName& name) {
     case KeyKind::kIndex:
     case KeyKind::kClaim:
     case KeyKind::kLogSigning:
+    case KeyKind::kIngestDedupe:
       break;
     case KeyKind::kPseudonym:
       uses_scope_and_epoch = true;

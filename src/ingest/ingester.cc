@@ -31,12 +31,14 @@ class Ingester::Writer {
 
   // Waits until the previous batch is written, then hands over `batch`.
   // Returns the error of an earlier batch, if any.
-  absl::Status Submit(std::vector<store::StoredRecord> batch) {
+  absl::Status Submit(std::vector<store::StoredRecord> batch,
+                      std::vector<store::IngestKey> keys) {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](Writer* w) { return !w->pending_.has_value(); }, this));
     if (!status_.ok()) return status_;
     pending_ = std::move(batch);
+    pending_keys_ = std::move(keys);
     return absl::OkStatus();
   }
 
@@ -58,6 +60,7 @@ class Ingester::Writer {
   void Run() {
     while (true) {
       std::vector<store::StoredRecord> batch;
+      std::vector<store::IngestKey> keys;
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
@@ -65,10 +68,13 @@ class Ingester::Writer {
         if (!pending_.has_value()) return;  // stopping with nothing left
         batch = std::move(*pending_);
         pending_.reset();
+        keys = std::move(pending_keys_);
+        pending_keys_.clear();
         busy_ = true;
       }
-      absl::Status s =
-          status_ok_snapshot() ? store_.AppendRecords(batch) : absl::OkStatus();
+      absl::Status s = !status_ok_snapshot() ? absl::OkStatus()
+                       : keys.empty()        ? store_.AppendRecords(batch)
+                                             : store_.AppendRecordsOnce(batch, keys);
       const std::string digest = s.ok() ? BatchDigest(batch) : std::string();
       absl::MutexLock lock(&mu_);
       busy_ = false;
@@ -113,6 +119,7 @@ class Ingester::Writer {
   store::Store& store_;
   absl::Mutex mu_;
   std::optional<std::vector<store::StoredRecord>> pending_ ABSL_GUARDED_BY(mu_);
+  std::vector<store::IngestKey> pending_keys_ ABSL_GUARDED_BY(mu_);
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
@@ -176,22 +183,22 @@ absl::Status Ingester::Add(const transform::InputRecord& record) {
   return absl::OkStatus();
 }
 
-absl::Status Ingester::Flush() {
-  if (batch_.empty()) return absl::OkStatus();
+absl::Status Ingester::Flush(std::vector<store::IngestKey> keys) {
+  if (batch_.empty() && keys.empty()) return absl::OkStatus();
   const int64_t n = static_cast<int64_t>(batch_.size());
   std::vector<store::StoredRecord> batch;
   batch.reserve(options_.batch_size);
   batch.swap(batch_);
-  RETURN_IF_ERROR(writer_->Submit(std::move(batch)));
+  RETURN_IF_ERROR(writer_->Submit(std::move(batch), std::move(keys)));
   summary_.accepted += n;
-  ++summary_.batches;
+  if (n > 0) ++summary_.batches;
   return absl::OkStatus();
 }
 
 std::string Ingester::digest() const { return writer_->Digest(); }
 
 absl::Status Ingester::Finish() {
-  RETURN_IF_ERROR(Flush());
+  RETURN_IF_ERROR(Flush(std::move(claims_)));
   const absl::Status s = writer_->Drain();
   if (!s.ok()) {
     return absl::Status(s.code(), absl::StrCat("storing records of stream '", stream_.id,

@@ -67,6 +67,10 @@ class Ingester {
   absl::Status Add(const transform::InputRecord& record);
   // Counts a record the reader could not parse.
   void Reject(int64_t line, std::string message);
+  // Claims a dedupe key (store::IngestKey) in the transaction of the last
+  // batch, written by Finish even when no record was accepted: the records
+  // and the claim are durable together or not at all (ingest/mqtt).
+  void Claim(store::IngestKey key) { claims_.push_back(std::move(key)); }
   // Writes what is buffered and waits for the writer. Call once, at the end.
   absl::Status Finish();
 
@@ -78,7 +82,7 @@ class Ingester {
  private:
   class Writer;
   Ingester(const config::Stream& stream, store::Store& store, IngestOptions options);
-  absl::Status Flush();
+  absl::Status Flush(std::vector<store::IngestKey> keys = {});
 
   const config::Stream& stream_;
   store::Store& store_;
@@ -89,6 +93,7 @@ class Ingester {
   int64_t next_id_ = 0;
   int64_t ids_left_ = 0;
   IngestSummary summary_;
+  std::vector<store::IngestKey> claims_;
 };
 
 struct IngestProgress {

@@ -112,6 +112,7 @@ std::string Metrics::Render(
     absl::StrAppend(&out, "privacity_store_records{stream=\"", Label(stream), "\"} ", n,
                     "\n");
   }
+  for (const auto& source : sources_) out += source();
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -33,6 +34,12 @@ class Metrics {
   // A request refused with 429; `scope` is "address" or "principal".
   void RecordRateLimited(std::string_view scope);
 
+  // Text appended to every Render (another source's counters, such as the
+  // MQTT subscriber's). Call before serving; not thread-safe.
+  void AddSource(std::function<std::string()> render) {
+    sources_.push_back(std::move(render));
+  }
+
   // The exposition text. `store_records` are (stream, stored record count)
   // pairs read from the store by the caller.
   std::string Render(
@@ -51,6 +58,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);  // by route
   std::map<std::string, std::pair<int64_t, int64_t>> ingest_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> rate_limited_ ABSL_GUARDED_BY(mu_);  // by scope
+  std::vector<std::function<std::string()>> sources_;
 };
 
 }  // namespace privacity::server

@@ -34,6 +34,19 @@ absl::string_view SchemeOf(absl::string_view uri) {
 
 }  // namespace
 
+absl::Status Store::AppendRecordsOnce(absl::Span<const StoredRecord>,
+                                      absl::Span<const IngestKey>) {
+  return absl::UnimplementedError("this store keeps no ingest dedupe keys");
+}
+
+absl::StatusOr<std::vector<bool>> Store::FindIngestKeys(absl::Span<const IngestKey>) {
+  return absl::UnimplementedError("this store keeps no ingest dedupe keys");
+}
+
+absl::StatusOr<int64_t> Store::DeleteIngestKeysBefore(int64_t) {
+  return absl::UnimplementedError("this store keeps no ingest dedupe keys");
+}
+
 absl::StatusOr<StorePtr> OpenStore(const std::string& uri, const std::string& data_dir) {
   if (absl::StartsWith(uri, kSqlitePrefix)) {
     const std::string path_text = uri.substr(kSqlitePrefix.size());

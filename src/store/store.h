@@ -44,6 +44,15 @@ struct StoredRecord {
   int64_t batch = 0;        // ingest batch the record arrived in
 };
 
+// A claimed ingest dedupe key (docs/storage.md, ingest_keys): a keyed
+// digest of one delivered message, never its content. It lets a message
+// that is delivered again (MQTT QoS 1 redelivery) be recognised and dropped.
+struct IngestKey {
+  std::string stream;
+  std::string digest;   // 32 bytes
+  int64_t time_us = 0;  // when the message was received (for retention)
+};
+
 struct RecordQuery {
   std::string stream;
   std::optional<int64_t> from_us;  // inclusive
@@ -122,6 +131,18 @@ class Store {
                                                       int64_t before_epoch) = 0;
 
   virtual absl::StatusOr<int64_t> CountRecords(const std::string& stream) = 0;
+
+  // --- Ingest dedupe keys -------------------------------------------------
+  // Appends `records` (which may be empty) and claims `keys` in one
+  // transaction, or neither. AlreadyExists when a key was claimed before.
+  // The default implementation is Unimplemented.
+  virtual absl::Status AppendRecordsOnce(absl::Span<const StoredRecord> records,
+                                         absl::Span<const IngestKey> keys);
+  // For each of `keys` (stream and digest), whether it is claimed.
+  virtual absl::StatusOr<std::vector<bool>> FindIngestKeys(
+      absl::Span<const IngestKey> keys);
+  // Forgets keys received before `before_us`; returns how many.
+  virtual absl::StatusOr<int64_t> DeleteIngestKeysBefore(int64_t before_us);
 
   // --- Keys --------------------------------------------------------------
   virtual crypto::KeyStore& keys() = 0;

@@ -5,6 +5,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "ingest/mqtt/mqtt_subscriber.h"
 #include "server/audit_trail.h"
 #include "server/dpia_routes.h"
 #include "server/static_files.h"
@@ -29,6 +30,24 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
     ASSIGN_OR_RETURN(web, StaticFiles::Open(options.web_dir));
     spdlog::info("serving the portal from {}", web->root());
   }
+  // MQTT feeds, when city.yaml names a broker: each stored batch gets its
+  // ingest leaf and is counted like an HTTP batch.
+  std::unique_ptr<ingest::MqttSubscriber> mqtt;
+  if (trust.config().mqtt.has_value()) {
+    ingest::MqttSubscriberOptions mqtt_options;
+    mqtt_options.on_committed = [&trust, &api](const config::Stream& stream,
+                                               const ingest::IngestSummary& summary,
+                                               const std::string& digest) {
+      api->metrics().RecordIngest(stream.id, summary.accepted, summary.rejected);
+      return trust.audit()
+          .AppendIngest(stream.id, summary.accepted, summary.rejected, digest)
+          .status();
+    };
+    ASSIGN_OR_RETURN(mqtt, ingest::MqttSubscriber::Create(
+                               trust.config(), trust.store(), trust.keyring(),
+                               trust.random(), trust.clock(), std::move(mqtt_options)));
+    api->metrics().AddSource([&mqtt] { return mqtt->MetricsText(); });
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> server,
                    HttpServer::Start(options, [&api, &web](const HttpRequest& request) {
                      if (web != nullptr && StaticFiles::Handles(request)) {
@@ -36,6 +55,7 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
                      }
                      return api->Handle(request);
                    }));
+  if (mqtt != nullptr) RETURN_IF_ERROR(mqtt->Start());
   if (on_listening) on_listening(server->port());
   // A new checkpoint is signed every few seconds while the log grows; the
   // retention sweeper runs at start and then hourly (by the trust's clock).
@@ -71,6 +91,12 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
   const int signal = signals->Wait();
   spdlog::info("signal {} received: finishing requests in flight", signal);
   server->Shutdown();
+  if (mqtt != nullptr) {
+    // Everything received is stored before the trust closes.
+    if (absl::Status s = mqtt->Stop(); !s.ok()) {
+      spdlog::error("mqtt: stopping: {}", std::string(s.message()));
+    }
+  }
   {
     absl::MutexLock lock(&mu);
     stopping = true;

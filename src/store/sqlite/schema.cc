@@ -130,6 +130,16 @@ CREATE TABLE rights_requests (
 ) WITHOUT ROWID;
 CREATE INDEX rights_requests_by_subject ON rights_requests (blind_index);
 )sql",
+    // 2 -> 3: ingest dedupe keys (keyed digests of delivered messages).
+    R"sql(
+CREATE TABLE ingest_keys (
+  stream TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  time_us INTEGER NOT NULL,
+  PRIMARY KEY (stream, digest)
+) WITHOUT ROWID;
+CREATE INDEX ingest_keys_by_time ON ingest_keys (time_us);
+)sql",
 };
 
 absl::Status CheckVersion(Connection& conn, int64_t version) {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -337,8 +338,66 @@ class SqliteStore final : public Store {
   }
 
   absl::Status AppendRecords(absl::Span<const StoredRecord> records) override {
+    return Append(records, {});
+  }
+
+  absl::Status AppendRecordsOnce(absl::Span<const StoredRecord> records,
+                                 absl::Span<const IngestKey> keys) override {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].stream.empty() || keys[i].digest.size() != 32) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "append records: ingest key ", i, ": needs a stream and a 32-byte digest"));
+      }
+    }
+    return Append(records, keys);
+  }
+
+  absl::StatusOr<std::vector<bool>> FindIngestKeys(
+      absl::Span<const IngestKey> keys) override {
+    constexpr absl::string_view kOp = "find ingest keys";
+    std::vector<bool> found(keys.size(), false);
+    if (keys.empty()) return found;
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(
+        conn->db(), "SELECT 1 FROM ingest_keys WHERE stream = ?1 AND digest = ?2", -1,
+        &stmt, nullptr);
+    if (rc != SQLITE_OK) return conn->Error(rc, kOp);
+    absl::Cleanup finalize = [stmt] { sqlite3_finalize(stmt); };
+    // One read transaction, so every lookup sees the same snapshot.
+    RETURN_IF_ERROR(conn->Exec("BEGIN", kOp));
+    absl::Cleanup end = [&conn] { (void)conn->Exec("COMMIT", "end read"); };
+    for (size_t i = 0; i < keys.size(); ++i) {
+      sqlite3_reset(stmt);
+      if ((BindText(stmt, 1, keys[i].stream) | BindBlob(stmt, 2, keys[i].digest)) !=
+          SQLITE_OK) {
+        return conn->Error(SQLITE_ERROR, kOp);
+      }
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) {
+        found[i] = true;
+      } else if (rc != SQLITE_DONE) {
+        return conn->Error(rc, kOp);
+      }
+    }
+    sqlite3_reset(stmt);
+    return found;
+  }
+
+  absl::StatusOr<int64_t> DeleteIngestKeysBefore(int64_t before_us) override {
+    absl::MutexLock write(&pool_->write_mu());
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+    const std::string sql =
+        absl::StrCat("DELETE FROM ingest_keys WHERE time_us < ", before_us);
+    RETURN_IF_ERROR(conn->Exec(sql.c_str(), "delete ingest keys"));
+    return sqlite3_changes64(conn->db());
+  }
+
+ private:
+  absl::Status Append(absl::Span<const StoredRecord> records,
+                      absl::Span<const IngestKey> keys) {
     constexpr absl::string_view kOp = "append records";
-    if (records.empty()) return absl::OkStatus();
+    if (records.empty() && keys.empty()) return absl::OkStatus();
     int64_t max_id = 0;
     for (size_t i = 0; i < records.size(); ++i) {
       const StoredRecord& r = records[i];
@@ -396,9 +455,31 @@ class SqliteStore final : public Store {
         sqlite3_reset(stmt);
       }
     }
+    if (!keys.empty()) {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v2(
+          conn->db(),
+          "INSERT INTO ingest_keys (stream, digest, time_us) VALUES (?1, ?2, ?3)", -1,
+          &stmt, nullptr);
+      if (rc != SQLITE_OK) return conn->Error(rc, "claim ingest keys");
+      absl::Cleanup finalize = [stmt] { sqlite3_finalize(stmt); };
+      for (const IngestKey& key : keys) {
+        sqlite3_reset(stmt);
+        rc = BindText(stmt, 1, key.stream) | BindBlob(stmt, 2, key.digest) |
+             sqlite3_bind_int64(stmt, 3, key.time_us);
+        if (rc != SQLITE_OK) return BindError(*conn, rc, "claim ingest keys");
+        rc = sqlite3_step(stmt);
+        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+          return absl::AlreadyExistsError(
+              "append records: an ingest key was claimed before");
+        }
+        if (rc != SQLITE_DONE) return conn->Error(rc, "claim ingest keys");
+      }
+    }
     return txn->Commit();
   }
 
+ public:
   absl::Status ScanRecords(
       const RecordQuery& query,
       const std::function<absl::Status(const StoredRecord&)>& fn) override {
