@@ -42,7 +42,7 @@ absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.
 
 constexpr absl::string_view kRootKeys[] = {"city",    "store",      "purposes", "streams",
                                            "parties", "agreements", "sensors",  "dpia",
-                                           "oidc",    "limits",  "mqtt"};
+                                           "oidc",    "limits",     "mqtt"};
 constexpr absl::string_view kCityKeys[] = {"name", "controller", "contact", "area"};
 constexpr absl::string_view kAreaKeys[] = {"min_lat", "min_lon", "max_lat", "max_lon"};
 constexpr absl::string_view kPurposeKeys[] = {"id", "description", "legal_basis",
@@ -67,8 +67,8 @@ constexpr absl::string_view kAgreementKeys[] = {
     "duties"};
 constexpr absl::string_view kBudgetKeys[] = {"epsilon", "delta", "period"};
 constexpr absl::string_view kDutyKeys[] = {"delete_after", "no_onward_sharing"};
-constexpr absl::string_view kSensorKeys[] = {"id",  "stream", "name",    "lat",
-                                             "lon", "owner",  "contact", "comments_until"};
+constexpr absl::string_view kSensorKeys[] = {
+    "id", "stream", "name", "lat", "lon", "owner", "contact", "comments_until"};
 constexpr absl::string_view kDpiaKeys[] = {"k", "unicity_threshold", "k_share_threshold",
                                            "interval"};
 constexpr absl::string_view kOidcKeys[] = {
@@ -1885,6 +1885,43 @@ class ConfigParser {
           } else {
             ok = false;
           }
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (ok) config_.limits = std::move(limits);
+  }
+
+  std::optional<RateLimit> ParseRateLimit(const Entry& entry, absl::string_view what) {
+    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
+    if (!view.has_value()) return std::nullopt;
+    CheckKeys(*view, what, kRateLimitKeys);
+    RateLimit limit;
+    bool ok = true;
+    if (const Entry* e = Required(*view, "requests_per_second", what)) {
+      std::optional<double> rate = Number(*e, what);
+      if (rate.has_value() && (*rate <= 0 || *rate > 1e6)) {
+        Error(e->location, what,
+              "'requests_per_second' must be above 0 and at most 1000000");
+        rate.reset();
+      }
+      ok &= rate.has_value();
+      if (rate) limit.rate = *rate;
+    } else {
+      ok = false;
+    }
+    if (const Entry* e = Required(*view, "burst", what)) {
+      std::optional<int64_t> burst = Int(*e, what, 1, 1000000);
+      ok &= burst.has_value();
+      if (burst) limit.burst = *burst;
+    } else {
+      ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return limit;
+  }
+
   // -- MQTT -----------------------------------------------------------------
 
   // A topic filter as MQTT 3.1.1 section 4.7 allows it: 1 to 65535 bytes
@@ -1933,37 +1970,6 @@ class ConfigParser {
       } else {
         ok = false;
       }
-    }
-    if (ok) config_.limits = std::move(limits);
-  }
-
-  std::optional<RateLimit> ParseRateLimit(const Entry& entry, absl::string_view what) {
-    const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
-    if (!view.has_value()) return std::nullopt;
-    CheckKeys(*view, what, kRateLimitKeys);
-    RateLimit limit;
-    bool ok = true;
-    if (const Entry* e = Required(*view, "requests_per_second", what)) {
-      std::optional<double> rate = Number(*e, what);
-      if (rate.has_value() && (*rate <= 0 || *rate > 1e6)) {
-        Error(e->location, what,
-              "'requests_per_second' must be above 0 and at most 1000000");
-        rate.reset();
-      }
-      ok &= rate.has_value();
-      if (rate) limit.rate = *rate;
-    } else {
-      ok = false;
-    }
-    if (const Entry* e = Required(*view, "burst", what)) {
-      std::optional<int64_t> burst = Int(*e, what, 1, 1000000);
-      ok &= burst.has_value();
-      if (burst) limit.burst = *burst;
-    } else {
-      ok = false;
-    }
-    if (!ok) return std::nullopt;
-    return limit;
     } else {
       ok = false;
     }

@@ -259,6 +259,9 @@ struct Limits {
   std::optional<RateLimit> per_principal;    // per party, or per sensor token
   std::optional<RateLimit> per_address;      // per client address
   std::map<std::string, RateLimit> parties;  // per-party override of per_principal
+  SourceLocation location;
+};
+
 // The MQTT broker privacity subscribes to (docs/config.md#mqtt). Secrets
 // are not held here: only where to read the password from.
 struct MqttBroker {
