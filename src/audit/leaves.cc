@@ -160,6 +160,8 @@ const char* Name(LoggedKeyKind v) {
       return "pseudonym";
     case LoggedKeyKind::kLogSigning:
       return "log_signing";
+    case LoggedKeyKind::kOther:
+      return "other";
   }
   return "unknown";
 }
@@ -324,6 +326,27 @@ absl::StatusOr<std::string> EncodeLeaf(const DpiaAlertLeaf& leaf) {
   }
   ASSIGN_OR_RETURN(j["value"], ShortestDecimal(leaf.value, "value"));
   ASSIGN_OR_RETURN(j["threshold"], ShortestDecimal(leaf.threshold, "threshold"));
+absl::StatusOr<std::string> EncodeLeaf(const KeyCountLeaf& leaf) {
+  if (leaf.action == KeyAction::kRotate) {
+    return absl::InvalidArgumentError("leaf member 'action' must be create or destroy");
+  }
+  if (leaf.count < 1) {
+    return absl::InvalidArgumentError("leaf member 'count' must be at least 1");
+  }
+  RETURN_IF_ERROR(CheckCount(leaf.count, "count"));
+  RETURN_IF_ERROR(CheckToken(leaf.stream, "stream"));
+  if (leaf.epoch.has_value() && leaf.action != KeyAction::kCreate) {
+    return absl::InvalidArgumentError("leaf member 'epoch' is only for created keys");
+  }
+  json j = Envelope("key_count", leaf.time);
+  j["action"] = Name(leaf.action);
+  j["kind"] = "subject_dek";
+  j["stream"] = leaf.stream;
+  if (leaf.epoch.has_value()) {
+    RETURN_IF_ERROR(CheckCount(*leaf.epoch, "epoch"));
+    j["epoch"] = *leaf.epoch;
+  }
+  j["count"] = leaf.count;
   return Finish(j);
 }
 

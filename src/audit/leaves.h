@@ -122,7 +122,8 @@ enum class KeyAction { kCreate, kDestroy, kRotate };
 // Keys whose events are logged one by one. Subject data keys are not: an
 // event per subject would be a trail of that subject; erasure and
 // retention leaves count them instead.
-enum class LoggedKeyKind { kMaster, kIndex, kClaim, kPseudonym, kLogSigning };
+// kOther: a trust-wide key of a kind this version of the log does not name.
+enum class LoggedKeyKind { kMaster, kIndex, kClaim, kPseudonym, kLogSigning, kOther };
 
 struct KeyEventLeaf {
   absl::Time time;
@@ -160,6 +161,17 @@ struct DpiaAlertLeaf {
   std::string agreement;  // the records-level view measured; empty: stored data
   double value = 0;       // shortest decimal, as epsilon in ReleaseLeaf
   double threshold = 0;
+// Subject data keys created or destroyed, counted ("key_count"): a leaf per
+// key would be a trail of its subject. Creations are counted per stream and
+// epoch; destructions per stream only, so an erasure does not date the
+// erased subject's data. Counts gather until the next leaf is appended and
+// go into the same atomic batch.
+struct KeyCountLeaf {
+  absl::Time time;
+  KeyAction action = KeyAction::kCreate;  // kCreate or kDestroy
+  std::string stream;
+  std::optional<int64_t> epoch;  // creations only
+  int64_t count = 0;             // >= 1
 };
 
 // Canonical JSON leaf bytes. InvalidArgument naming the member that is
@@ -174,6 +186,7 @@ absl::StatusOr<std::string> EncodeLeaf(const ConfigChangeLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const KeyEventLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const RegisterChangeLeaf& leaf);
 absl::StatusOr<std::string> EncodeLeaf(const DpiaAlertLeaf& leaf);
+absl::StatusOr<std::string> EncodeLeaf(const KeyCountLeaf& leaf);
 
 // Checks that `leaf` is a leaf: canonical JSON, an object with "v" = 1, a
 // "type" and a "time". Types unknown to this version are accepted (a

@@ -310,6 +310,12 @@ absl::StatusOr<UnwrappedKey> Keyring::GetOrCreate(const KeyName& name) {
                                             Describe(name),
                                             " with a key of another name"));
   }
+  // The wrapped bytes carry a random nonce: equal bytes mean ours was kept.
+  if (KeyEventListener* listener = listener_.load();
+      listener != nullptr && stored.wrapped == fresh.wrapped) {
+    RETURN_IF_ERROR(
+        listener->OnKeyEvent(KeyEventListener::Event::kCreated, stored.name, stored.id));
+  }
   return Unwrap(stored);
 }
 
@@ -336,7 +342,13 @@ absl::StatusOr<UnwrappedKey> Keyring::GetById(int64_t id) {
   return Unwrap(wrapped);
 }
 
-absl::Status Keyring::Destroy(int64_t id) { return store_.DestroyKey(id); }
+absl::Status Keyring::Destroy(int64_t id) {
+  KeyEventListener* listener = listener_.load();
+  if (listener == nullptr) return store_.DestroyKey(id);
+  ASSIGN_OR_RETURN(const WrappedKey key, store_.GetKey(id));
+  RETURN_IF_ERROR(store_.DestroyKey(id));
+  return listener->OnKeyEvent(KeyEventListener::Event::kDestroyed, key.name, id);
+}
 
 absl::Status Keyring::Rename(int64_t id, const KeyName& new_name) {
   RETURN_IF_ERROR(ValidateKeyName(new_name));

@@ -7,6 +7,7 @@
 #ifndef PRIVACITY_CRYPTO_KEYRING_H_
 #define PRIVACITY_CRYPTO_KEYRING_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,18 @@ namespace privacity::crypto {
 //   place the environment is read.
 absl::Status CreateMasterKeyFile(const std::string& path, RandomSource& random);
 absl::StatusOr<SecretBytes> LoadMasterKey(const std::string& path);
+
+// Told of every key the keyring creates or destroys, so the transparency log
+// can record key events (crypto cannot depend on the audit module). Called
+// on the caller's thread after the store committed the change; a non-OK
+// status is returned to the keyring's caller, the key change staying done.
+// `name` may hold a subject's blind index: a listener must not record it.
+class KeyEventListener {
+ public:
+  enum class Event { kCreated, kDestroyed };
+  virtual ~KeyEventListener() = default;
+  virtual absl::Status OnKeyEvent(Event event, const KeyName& name, int64_t id) = 0;
+};
 
 struct UnwrappedKey {
   int64_t id = 0;
@@ -71,6 +84,11 @@ class Keyring {
   // key is gone; AlreadyExists when `new_name` is taken.
   absl::Status Rename(int64_t id, const KeyName& new_name);
 
+  // Reports each key created (by GetOrCreate, only by the caller whose key
+  // the store kept) and destroyed from now on; nullptr stops reporting.
+  // REQUIRES: `listener` outlives its registration.
+  void SetListener(KeyEventListener* listener) { listener_.store(listener); }
+
   // Get, GetOrCreate and GetById return DataLoss when the stored bytes do
   // not verify under the master key (wrong master key, altered bytes, or
   // bytes moved from another key's row).
@@ -84,6 +102,7 @@ class Keyring {
   KeyStore& store_;
   RandomSource& random_;
   Clock& clock_;
+  std::atomic<KeyEventListener*> listener_{nullptr};
 };
 
 // The associated data that binds a wrapped key to its name, so a wrapped

@@ -90,14 +90,87 @@ absl::StatusOr<std::unique_ptr<AuditTrail>> AuditTrail::Open(store::Store& store
 
 absl::StatusOr<uint64_t> AuditTrail::AppendEncoded(absl::StatusOr<std::string> entry) {
   RETURN_IF_ERROR(entry.status());
+  return AppendWithCounts(*std::move(entry));
+}
+
+absl::StatusOr<uint64_t> AuditTrail::AppendWithCounts(std::optional<std::string> entry) {
+  std::map<KeyCountKey, int64_t> counts;
+  {
+    absl::MutexLock lock(&counts_mu_);
+    counts.swap(pending_counts_);
+  }
+  // On failure the counts go back, to be appended with a later leaf.
+  auto restore = [&] {
+    absl::MutexLock lock(&counts_mu_);
+    for (const auto& [key, n] : counts) pending_counts_[key] += n;
+  };
+  std::vector<std::string> entries;
+  if (entry.has_value()) entries.push_back(*std::move(entry));
+  const absl::Time now = clock_.Now();
+  for (const auto& [key, n] : counts) {
+    const auto& [action, stream, epoch] = key;
+    const audit::KeyCountLeaf leaf{
+        .time = now, .action = action, .stream = stream, .epoch = epoch, .count = n};
+    absl::StatusOr<std::string> encoded = audit::EncodeLeaf(leaf);
+    if (!encoded.ok()) {
+      restore();
+      return encoded.status();
+    }
+    entries.push_back(*std::move(encoded));
+  }
+  if (entries.empty()) return log_->head().size;
   absl::Status last;
   for (int attempt = 0; attempt < kMaxAppendAttempts; ++attempt) {
-    absl::StatusOr<uint64_t> index = log_->Append({*entry});
-    if (index.ok() || !absl::IsAborted(index.status())) return index;
+    absl::StatusOr<uint64_t> index = log_->Append(entries);
+    if (index.ok()) return index;
     last = index.status();
-    RETURN_IF_ERROR(log_->Reload());
+    if (!absl::IsAborted(last)) break;
+    if (absl::Status reloaded = log_->Reload(); !reloaded.ok()) {
+      last = reloaded;
+      break;
+    }
   }
+  restore();
   return last;
+}
+
+absl::Status AuditTrail::FlushKeyCounts() {
+  return AppendWithCounts(std::nullopt).status();
+}
+
+absl::Status AuditTrail::OnKeyEvent(Event event, const crypto::KeyName& name,
+                                    int64_t id) {
+  const audit::KeyAction action =
+      event == Event::kCreated ? audit::KeyAction::kCreate : audit::KeyAction::kDestroy;
+  if (name.kind == crypto::KeyKind::kSubjectDek) {
+    // Counted, never named: the name holds the subject's blind index.
+    absl::MutexLock lock(&counts_mu_);
+    std::optional<int64_t> epoch;
+    if (action == audit::KeyAction::kCreate) epoch = name.epoch;
+    ++pending_counts_[KeyCountKey{action, KnownToken(name.scope, true), epoch}];
+    return absl::OkStatus();
+  }
+  audit::KeyEventLeaf leaf{.time = clock_.Now(), .action = action, .key_id = id};
+  switch (name.kind) {
+    case crypto::KeyKind::kIndex:
+      leaf.kind = audit::LoggedKeyKind::kIndex;
+      break;
+    case crypto::KeyKind::kClaim:
+      leaf.kind = audit::LoggedKeyKind::kClaim;
+      break;
+    case crypto::KeyKind::kLogSigning:
+      leaf.kind = audit::LoggedKeyKind::kLogSigning;
+      break;
+    case crypto::KeyKind::kPseudonym:
+      leaf.kind = audit::LoggedKeyKind::kPseudonym;
+      leaf.scope = KnownToken(name.scope, true);
+      leaf.epoch = name.epoch;
+      break;
+    default:
+      leaf.kind = audit::LoggedKeyKind::kOther;
+      break;
+  }
+  return Append(leaf).status();
 }
 
 absl::StatusOr<uint64_t> AuditTrail::Append(const audit::IngestBatchLeaf& leaf) {
@@ -179,54 +252,55 @@ absl::StatusOr<std::string> AuditTrail::LatestCheckpoint() {
 }
 
 absl::StatusOr<std::string> AuditTrail::Checkpoint() {
+  RETURN_IF_ERROR(FlushKeyCounts());
   absl::MutexLock lock(&checkpoint_mu_);
-  // The checkpoint first, then the log: another node may append and sign
-  // in between, and the log read second is then at least as large as the
-  // checkpoint read first (the log only grows).
-  ASSIGN_OR_RETURN(std::optional<store::LogCheckpointRow> latest,
-                   store_.log().LatestCheckpoint());
-  RETURN_IF_ERROR(log_->Reload());
-  const audit::TreeHead head = log_->head();
-  if (latest.has_value()) {
-    ASSIGN_OR_RETURN(audit::Checkpoint previous,
-                     audit::OpenCheckpoint(latest->note, *verifier_, origin_));
-    if (previous.size != latest->size) {
-      return absl::DataLossError(
-          absl::StrCat("stored checkpoint ", latest->size, " names another size"));
+  // Each attempt checks the tree against the latest stored checkpoint, signs,
+  // and stores only if that checkpoint is still the latest (a compare-and-set
+  // in the store). Losing the race to another signer means re-checking
+  // against the one it stored.
+  absl::Status last;
+  for (int attempt = 0; attempt < kMaxAppendAttempts; ++attempt) {
+    // The latest checkpoint first, then the head: the log only grows, so
+    // the head read after it is at least its size (unless the store lost
+    // entries).
+    ASSIGN_OR_RETURN(std::optional<store::LogCheckpointRow> latest,
+                     store_.log().LatestCheckpoint());
+    RETURN_IF_ERROR(log_->Reload());
+    const audit::TreeHead head = log_->head();
+    std::optional<uint64_t> previous_size;
+    if (latest.has_value()) {
+      ASSIGN_OR_RETURN(audit::Checkpoint previous,
+                       audit::OpenCheckpoint(latest->note, *verifier_, origin_));
+      if (previous.size != latest->size) {
+        return absl::DataLossError(
+            absl::StrCat("stored checkpoint ", latest->size, " names another size"));
+      }
+      if (head.size < previous.size) {
+        return absl::DataLossError(absl::StrCat("the stored log has ", head.size,
+                                                " entries, fewer than checkpoint ",
+                                                previous.size, " signed"));
+      }
+      ASSIGN_OR_RETURN(std::vector<audit::Hash> proof,
+                       log_->ConsistencyProof(previous.size, head.size));
+      if (!audit::VerifyConsistency(previous.size, head.size, proof, previous.root,
+                                    head.root)
+               .ok()) {
+        return absl::DataLossError(
+            absl::StrCat("the log is not consistent with checkpoint ", previous.size,
+                         ": refusing to sign"));
+      }
+      if (head.size == previous.size) return latest->note;
+      previous_size = previous.size;
     }
-    if (head.size < previous.size) {
-      return absl::DataLossError(absl::StrCat("the stored log has ", head.size,
-                                              " entries, fewer than checkpoint ",
-                                              previous.size, " signed"));
-    }
-    ASSIGN_OR_RETURN(std::vector<audit::Hash> proof,
-                     log_->ConsistencyProof(previous.size, head.size));
-    if (!audit::VerifyConsistency(previous.size, head.size, proof, previous.root,
-                                  head.root)
-             .ok()) {
-      return absl::DataLossError(
-          absl::StrCat("the log is not consistent with checkpoint ", previous.size,
-                       ": refusing to sign"));
-    }
-    if (head.size == previous.size) return latest->note;
+    audit::Checkpoint checkpoint{.origin = origin_, .size = head.size, .root = head.root};
+    ASSIGN_OR_RETURN(std::string note, audit::SignCheckpoint(checkpoint, *signer_));
+    store::LogCheckpointRow row{
+        .size = head.size, .note = note, .created_us = absl::ToUnixMicros(clock_.Now())};
+    last = store_.log().PutNextCheckpoint(row, previous_size);
+    if (last.ok()) return note;
+    if (!absl::IsAborted(last)) return last;
   }
-  audit::Checkpoint checkpoint{.origin = origin_, .size = head.size, .root = head.root};
-  ASSIGN_OR_RETURN(std::string note, audit::SignCheckpoint(checkpoint, *signer_));
-  store::LogCheckpointRow row{
-      .size = head.size, .note = note, .created_us = absl::ToUnixMicros(clock_.Now())};
-  const absl::Status put = store_.log().PutCheckpoint(row);
-  if (absl::IsAlreadyExists(put)) {
-    // Another process signed this size: same tree, same key, same note.
-    ASSIGN_OR_RETURN(std::optional<store::LogCheckpointRow> stored,
-                     store_.log().GetCheckpoint(head.size));
-    if (!stored.has_value() || stored->note != note) {
-      return absl::DataLossError(
-          absl::StrCat("a different checkpoint of size ", head.size, " is stored"));
-    }
-    return note;
-  }
-  RETURN_IF_ERROR(put);
-  return note;
+  return last;
 }
 
 }  // namespace privacity::server

@@ -12,8 +12,11 @@
 #define PRIVACITY_SERVER_AUDIT_TRAIL_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -38,7 +41,16 @@ namespace privacity::server {
 // "Demo City" -> "demo-city/privacity-log".
 std::string LogOrigin(const config::City& city);
 
-class AuditTrail {
+// Key events: the trail is the keyring's KeyEventListener (Trust::Open
+// registers it). A trust-wide or per-stream key (index, claim, pseudonym,
+// log signing, other kinds) created or destroyed gets its own key_event
+// leaf at once, before the keyring call returns. Subject data keys are only
+// counted (key_count leaves: creations per stream and epoch, destructions
+// per stream) and the counts go into the batch of the next leaf appended
+// (an ingest batch's, an erasure's) or at the next Checkpoint(); nothing
+// about a subject reaches the log. Counts not yet appended when a process
+// dies are lost; the keys they counted are not.
+class AuditTrail final : public crypto::KeyEventListener {
  public:
   // Opens the log kept in `store`. The log signing key is the keyring's
   // kLogSigning key (created when missing), used as the Ed25519 seed.
@@ -61,6 +73,12 @@ class AuditTrail {
   absl::StatusOr<uint64_t> Append(const audit::RegisterChangeLeaf& leaf);
   absl::StatusOr<uint64_t> Append(const audit::DpiaAlertLeaf& leaf);
 
+  // crypto::KeyEventListener: see the class comment.
+  absl::Status OnKeyEvent(Event event, const crypto::KeyName& name, int64_t id) override;
+
+  // Appends the pending subject-key counts, if any.
+  absl::Status FlushKeyCounts();
+
   // The leaf of one ingest call into `stream`, timed now. `digest` is the
   // SHA-256 the ingester computed over the rows it stored.
   absl::StatusOr<uint64_t> AppendIngest(const std::string& stream, int64_t accepted,
@@ -75,10 +93,14 @@ class AuditTrail {
 
   // Signs a checkpoint of the current tree when it is larger than the
   // latest stored checkpoint, stores it, and returns the latest signed note
-  // (the new one, or the stored one when the log has not grown). Signs
-  // nothing and fails with DataLoss when the tree does not agree with the
-  // latest stored checkpoint (its root at that size differs, or the stored
-  // log is shorter).
+  // (the new one, or the stored one when the log has not grown). First
+  // appends pending key counts. Signs nothing and fails with DataLoss when
+  // the tree does not extend the latest stored checkpoint (its root at that
+  // size differs, or the stored log is shorter). The note is stored only if
+  // that checkpoint is still the latest (LogStore::PutNextCheckpoint);
+  // when another signer stored one meanwhile, the tree is checked against
+  // that one and signed again. So the log never signs two checkpoints that
+  // were not checked against each other, even with several signers.
   absl::StatusOr<std::string> Checkpoint();
 
   // The latest stored checkpoint note; NotFound when none was signed yet.
@@ -97,7 +119,15 @@ class AuditTrail {
  private:
   AuditTrail(store::Store& store, Clock& clock, std::string origin)
       : store_(store), clock_(clock), origin_(std::move(origin)) {}
+  // Appends `entry` (when set) and the pending key counts in one batch;
+  // returns the index of the first entry appended.
   absl::StatusOr<uint64_t> AppendEncoded(absl::StatusOr<std::string> entry);
+  absl::StatusOr<uint64_t> AppendWithCounts(std::optional<std::string> entry);
+
+  // Pending subject-key counts: (action, stream, epoch of creations) -> count.
+  using KeyCountKey = std::tuple<audit::KeyAction, std::string, std::optional<int64_t>>;
+  absl::Mutex counts_mu_;
+  std::map<KeyCountKey, int64_t> pending_counts_ ABSL_GUARDED_BY(counts_mu_);
 
   store::Store& store_;
   Clock& clock_;

@@ -49,23 +49,23 @@ absl::Status Trust::Initialize(const config::CityConfig& config,
   ASSIGN_OR_RETURN(std::unique_ptr<Trust> trust, Open(config, data_dir, clock, random));
   // The trust-wide keys exist from the start, so concurrent first uses
   // cannot race to create them.
-  // Each is a key event in the log, after the master key's.
+  // Each is a key event in the log, after the master key's: the keyring
+  // reports index and claim (the audit trail is its listener); the log
+  // signing key was made by AuditTrail::Open, before there was a listener,
+  // and its event carries the verifier key.
   audit::KeyEventLeaf master{.time = clock.Now(), .kind = audit::LoggedKeyKind::kMaster};
   RETURN_IF_ERROR(trust->audit().Append(master).status());
-  for (crypto::KeyKind kind :
-       {crypto::KeyKind::kIndex, crypto::KeyKind::kClaim, crypto::KeyKind::kLogSigning}) {
-    ASSIGN_OR_RETURN(crypto::UnwrappedKey key,
-                     trust->keyring().GetOrCreate(crypto::KeyName{.kind = kind}));
-    audit::KeyEventLeaf event{.time = clock.Now(), .key_id = key.id};
-    event.kind = kind == crypto::KeyKind::kIndex   ? audit::LoggedKeyKind::kIndex
-                 : kind == crypto::KeyKind::kClaim ? audit::LoggedKeyKind::kClaim
-                                                   : audit::LoggedKeyKind::kLogSigning;
-    if (kind == crypto::KeyKind::kLogSigning) {
-      event.verifier_key = trust->audit().VerifierKey();
-    }
-    RETURN_IF_ERROR(trust->audit().Append(event).status());
+  for (crypto::KeyKind kind : {crypto::KeyKind::kIndex, crypto::KeyKind::kClaim}) {
+    RETURN_IF_ERROR(trust->keyring().GetOrCreate(crypto::KeyName{.kind = kind}).status());
   }
-  return absl::OkStatus();
+  ASSIGN_OR_RETURN(crypto::UnwrappedKey signing,
+                   trust->keyring().GetOrCreate(
+                       crypto::KeyName{.kind = crypto::KeyKind::kLogSigning}));
+  audit::KeyEventLeaf event{.time = clock.Now(),
+                            .kind = audit::LoggedKeyKind::kLogSigning,
+                            .key_id = signing.id,
+                            .verifier_key = trust->audit().VerifierKey()};
+  return trust->audit().Append(event).status();
 }
 
 absl::StatusOr<std::unique_ptr<Trust>> Trust::Open(config::CityConfig config,
@@ -88,6 +88,7 @@ absl::StatusOr<std::unique_ptr<Trust>> Trust::Open(config::CityConfig config,
   ASSIGN_OR_RETURN(trust->audit_,
                    AuditTrail::Open(*trust->store_, *trust->keyring_, clock,
                                     LogOrigin(trust->config_.city)));
+  trust->keyring_->SetListener(trust->audit_.get());
   RETURN_IF_ERROR(trust->LogConfigChange());
   return trust;
 }

@@ -105,6 +105,23 @@ class LogStore {
   // InvalidArgument for an empty note.
   virtual absl::Status PutCheckpoint(const LogCheckpointRow& checkpoint) = 0;
 
+  // Stores `checkpoint` as the next one, in one transaction, only when the
+  // latest stored checkpoint is still the one of size `previous` (nullopt:
+  // none is stored) and `checkpoint.size` is larger than `previous` and at
+  // most the stored log size. The signer checks its tree against `previous`
+  // before signing; this compare-and-set makes that check hold at the
+  // moment of storing, so concurrent signers (two processes on one data
+  // dir) can only ever store a chain of checkpoints each checked against
+  // the one before. Aborted, storing nothing, when another checkpoint was
+  // stored meanwhile (re-read and retry); FailedPrecondition when the size
+  // is not above `previous` or beyond the stored log; InvalidArgument for
+  // an empty note. The default answers Unimplemented: a backend must
+  // implement it for the server to sign checkpoints.
+  virtual absl::Status PutNextCheckpoint(const LogCheckpointRow& checkpoint,
+                                         std::optional<uint64_t> previous) {
+    return absl::UnimplementedError("this log store cannot store checkpoints atomically");
+  }
+
   // The checkpoint of the largest size; nullopt when none.
   virtual absl::StatusOr<std::optional<LogCheckpointRow>> LatestCheckpoint() = 0;
 

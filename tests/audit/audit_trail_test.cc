@@ -1,11 +1,14 @@
 // server::AuditTrail: the leaves the trust appends, and checkpoints.
 #include "server/audit_trail.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "audit/checkpoint.h"
 #include "audit/leaves.h"
 #include "audit/log.h"
@@ -160,6 +163,158 @@ TEST_F(AuditTrailTest, RefusesToSignWhenTheLogDisagreesWithTheLatestCheckpoint) 
                   .PutCheckpoint({.size = 100, .note = *beyond, .created_us = 2})
                   .ok());
   EXPECT_EQ(trust_->audit().Checkpoint().status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(AuditTrailTest, TwoSignersRacingStoreOnlyACheckedChain) {
+  // Two trusts on one data dir, as two `serve` processes: each appends and
+  // signs as fast as it can.
+  auto other = server::Trust::Open(config_, dir_, clock_, random_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  server::Trust* trusts[] = {trust_.get(), other->get()};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (server::Trust* t : trusts) {
+    threads.emplace_back([t, &failures, this] {
+      for (int i = 0; i < 25; ++i) {
+        KeyEventLeaf leaf{.time = clock_.Now(), .scope = "traffic.anpr", .epoch = i};
+        const absl::Status s = t->audit().Append(leaf).status();
+        if (!s.ok()) {
+          ++failures;
+          ADD_FAILURE() << s;
+        }
+      }
+    });
+    threads.emplace_back([t, &failures] {
+      for (int i = 0; i < 25; ++i) {
+        const absl::Status s = t->audit().Checkpoint().status();
+        if (!s.ok()) {
+          ++failures;
+          ADD_FAILURE() << s;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_TRUE(trust_->audit().Checkpoint().ok());
+
+  // Every stored checkpoint is the log's root at its size, and each is
+  // consistent with the one before.
+  const uint64_t size = LogSize();
+  EXPECT_EQ(size, 55u);
+  auto verifier = NoteVerifier::FromVerifierKey(trust_->audit().VerifierKey());
+  ASSERT_TRUE(verifier.ok());
+  std::optional<Checkpoint> previous;
+  int stored = 0;
+  for (uint64_t n = 0; n <= size; ++n) {
+    auto row = trust_->store().log().GetCheckpoint(n);
+    ASSERT_TRUE(row.ok());
+    if (!row->has_value()) continue;
+    ++stored;
+    auto c = OpenCheckpoint((*row)->note, **verifier, trust_->audit().origin());
+    ASSERT_TRUE(c.ok()) << c.status();
+    auto root = trust_->audit().log().RootAt(n);
+    ASSERT_TRUE(root.ok());
+    EXPECT_EQ(c->root, *root) << n;
+    if (previous.has_value()) {
+      auto proof = trust_->audit().log().ConsistencyProof(previous->size, n);
+      ASSERT_TRUE(proof.ok());
+      EXPECT_TRUE(
+          VerifyConsistency(previous->size, n, *proof, previous->root, c->root).ok());
+    }
+    previous = *c;
+  }
+  EXPECT_GE(stored, 2);
+  EXPECT_EQ(previous->size, size);
+}
+
+// Parsed leaves from index `from` on.
+std::vector<nlohmann::json> LeavesFrom(const std::vector<std::string>& entries,
+                                       size_t from) {
+  std::vector<nlohmann::json> out;
+  for (size_t i = from; i < entries.size(); ++i) out.push_back(*ParseLeaf(entries[i]));
+  return out;
+}
+
+TEST_F(AuditTrailTest, KeyEventsAreLoggedAndSubjectKeysOnlyCounted) {
+  crypto::Keyring& keyring = trust_->keyring();
+  const size_t start = LogSize();
+  // A pseudonym key: its own leaf, before GetOrCreate returns.
+  auto pseudonym = keyring.GetOrCreate(
+      {.kind = crypto::KeyKind::kPseudonym, .scope = "traffic.anpr", .epoch = 3});
+  ASSERT_TRUE(pseudonym.ok());
+  auto leaves = LeavesFrom(Entries(), start);
+  ASSERT_EQ(leaves.size(), 1u);
+  EXPECT_EQ(leaves[0]["type"], "key_event");
+  EXPECT_EQ(leaves[0]["action"], "create");
+  EXPECT_EQ(leaves[0]["kind"], "pseudonym");
+  EXPECT_EQ(leaves[0]["scope"], "traffic.anpr");
+  EXPECT_EQ(leaves[0]["epoch"], 3);
+  EXPECT_EQ(leaves[0]["key_id"], pseudonym->id);
+  // Getting it again is no event.
+  ASSERT_TRUE(
+      keyring
+          .GetOrCreate(
+              {.kind = crypto::KeyKind::kPseudonym, .scope = "traffic.anpr", .epoch = 3})
+          .ok());
+  EXPECT_EQ(LogSize(), start + 1);
+
+  // Three subject data keys of two subjects: no leaf yet...
+  const std::string subject_a(32, 'A'), subject_b(32, 'B');
+  std::vector<int64_t> ids;
+  for (const auto& [subject, epoch] : std::vector<std::pair<std::string, int64_t>>{
+           {subject_a, 7}, {subject_b, 7}, {subject_a, 8}}) {
+    auto dek = keyring.GetOrCreate({.kind = crypto::KeyKind::kSubjectDek,
+                                    .scope = "energy.meter_readings",
+                                    .epoch = epoch,
+                                    .subject = subject});
+    ASSERT_TRUE(dek.ok()) << dek.status();
+    ids.push_back(dek->id);
+  }
+  EXPECT_EQ(LogSize(), start + 1);
+  // ...they are counted in the batch of the next leaf, per stream and epoch.
+  ASSERT_TRUE(trust_->audit()
+                  .AppendIngest("energy.meter_readings", 3, 0, std::string(32, '\0'))
+                  .ok());
+  leaves = LeavesFrom(Entries(), start + 1);
+  ASSERT_EQ(leaves.size(), 3u);
+  EXPECT_EQ(leaves[0]["type"], "ingest_batch");
+  EXPECT_EQ(
+      leaves[1].dump(),
+      R"({"action":"create","count":2,"epoch":7,"kind":"subject_dek",)"
+      R"("stream":"energy.meter_readings","time":"2024-05-29T16:26:40Z","type":"key_count","v":1})");
+  EXPECT_EQ(leaves[2]["epoch"], 8);
+  EXPECT_EQ(leaves[2]["count"], 1);
+
+  // Erasing subject A destroys two keys: counted per stream, without epochs;
+  // the next checkpoint appends the count.
+  ASSERT_TRUE(keyring.Destroy(ids[0]).ok());
+  ASSERT_TRUE(keyring.Destroy(ids[2]).ok());
+  EXPECT_EQ(keyring.Destroy(ids[2]).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(trust_->audit().Checkpoint().ok());
+  leaves = LeavesFrom(Entries(), start + 4);
+  ASSERT_EQ(leaves.size(), 1u);
+  EXPECT_EQ(leaves[0]["type"], "key_count");
+  EXPECT_EQ(leaves[0]["action"], "destroy");
+  EXPECT_EQ(leaves[0]["count"], 2);
+  EXPECT_FALSE(leaves[0].contains("epoch"));
+
+  // Destroying the pseudonym key (retention) is its own event.
+  ASSERT_TRUE(keyring.Destroy(pseudonym->id).ok());
+  leaves = LeavesFrom(Entries(), start + 5);
+  ASSERT_EQ(leaves.size(), 1u);
+  EXPECT_EQ(leaves[0]["action"], "destroy");
+  EXPECT_EQ(leaves[0]["kind"], "pseudonym");
+  EXPECT_EQ(leaves[0]["key_id"], pseudonym->id);
+
+  // Nothing in the log names a subject, in any encoding.
+  for (const std::string& entry : Entries()) {
+    for (const std::string& subject : {subject_a, subject_b}) {
+      EXPECT_EQ(entry.find(subject), std::string::npos);
+      EXPECT_EQ(entry.find(absl::BytesToHexString(subject)), std::string::npos);
+      EXPECT_EQ(entry.find(absl::Base64Escape(subject).substr(0, 20)), std::string::npos);
+    }
+  }
 }
 
 }  // namespace

@@ -206,6 +206,32 @@ TEST_P(LogStoreConformanceTest, Checkpoints) {
   EXPECT_FALSE(four->has_value());
 }
 
+TEST_P(LogStoreConformanceTest, NextCheckpointIsACompareAndSet) {
+  ASSERT_TRUE(log().Append(Batch(0, 10)).ok());
+  const LogCheckpointRow four{.size = 4, .note = "note 4\n", .created_us = 4};
+  ASSERT_TRUE(log().PutNextCheckpoint(four, std::nullopt).ok());
+  // A second signer that still believes no checkpoint exists loses.
+  EXPECT_EQ(log().PutNextCheckpoint({.size = 6, .note = "n6\n"}, std::nullopt).code(),
+            absl::StatusCode::kAborted);
+  // So does one that checked against a checkpoint that is no longer the latest.
+  ASSERT_TRUE(log().PutNextCheckpoint({.size = 7, .note = "n7\n"}, 4).ok());
+  EXPECT_EQ(log().PutNextCheckpoint({.size = 9, .note = "n9\n"}, 4).code(),
+            absl::StatusCode::kAborted);
+  // Not after the previous one, or beyond the log.
+  EXPECT_EQ(log().PutNextCheckpoint({.size = 7, .note = "again\n"}, 7).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(log().PutNextCheckpoint({.size = 11, .note = "n11\n"}, 7).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(log().PutNextCheckpoint({.size = 8, .note = ""}, 7).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(log().PutNextCheckpoint({.size = 10, .note = "n10\n"}, 7).ok());
+  auto latest = log().LatestCheckpoint();
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->size, 10u);
+  EXPECT_FALSE(log().GetCheckpoint(6)->has_value());
+  EXPECT_FALSE(log().GetCheckpoint(9)->has_value());
+}
+
 TEST_P(LogStoreConformanceTest, SurvivesReopening) {
   ASSERT_TRUE(log().Append(Batch(0, 6)).ok());
   ASSERT_TRUE(log().PutCheckpoint({.size = 6, .note = "n\n", .created_us = 1}).ok());

@@ -241,6 +241,53 @@ class PgLogStore final : public LogStore {
     return absl::OkStatus();
   }
 
+  absl::Status PutNextCheckpoint(const LogCheckpointRow& checkpoint,
+                                 std::optional<uint64_t> previous) override {
+    constexpr absl::string_view kOp = "put next log checkpoint";
+    if (checkpoint.note.empty()) {
+      return absl::InvalidArgumentError(
+          "put log checkpoint: the note is empty or too long");
+    }
+    if (checkpoint.size >= kMaxLogSize ||
+        (previous.has_value() && checkpoint.size <= *previous)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "put log checkpoint: size ", checkpoint.size, " does not follow checkpoint ",
+          previous.has_value() ? absl::StrCat(*previous) : std::string("(none)")));
+    }
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kReadCommitted));
+    // The frontier row lock serialises this with appends and other signers;
+    // what is read after it is committed and current.
+    ASSIGN_OR_RETURN(LogFrontierRow frontier, ReadFrontierRow(*conn, kOp, true));
+    ASSIGN_OR_RETURN(
+        Result latest,
+        conn->Exec("SELECT COALESCE(MAX(size), -1) FROM log_checkpoints", Params(), kOp));
+    const int64_t stored_size = latest.Int64(0, 0);
+    std::optional<uint64_t> stored;
+    if (stored_size >= 0) stored = static_cast<uint64_t>(stored_size);
+    if (stored != previous) {
+      return absl::AbortedError(absl::StrCat(
+          "put log checkpoint: the latest checkpoint is now ",
+          stored.has_value() ? absl::StrCat(*stored) : std::string("(none)"), ", not ",
+          previous.has_value() ? absl::StrCat(*previous) : std::string("(none)")));
+    }
+    if (checkpoint.size > frontier.size) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("put log checkpoint: size ", checkpoint.size,
+                       " is beyond the stored log of ", frontier.size, " entries"));
+    }
+    RETURN_IF_ERROR(conn->Exec("INSERT INTO log_checkpoints (size, note, created_us) "
+                               "VALUES ($1, $2, $3)",
+                               Params()
+                                   .Int64(static_cast<int64_t>(checkpoint.size))
+                                   .Bytes(checkpoint.note)
+                                   .Int64(checkpoint.created_us),
+                               kOp)
+                        .status());
+    return txn->Commit();
+  }
+
   absl::StatusOr<std::optional<LogCheckpointRow>> LatestCheckpoint() override {
     return Query(
         "SELECT size, note, created_us FROM log_checkpoints "

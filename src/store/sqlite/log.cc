@@ -303,6 +303,58 @@ class SqliteLogStore final : public LogStore {
     return absl::OkStatus();
   }
 
+  absl::Status PutNextCheckpoint(const LogCheckpointRow& checkpoint,
+                                 std::optional<uint64_t> previous) override {
+    constexpr absl::string_view kOp = "put next log checkpoint";
+    if (checkpoint.note.empty() || checkpoint.note.size() > INT_MAX) {
+      return absl::InvalidArgumentError(
+          "put log checkpoint: the note is empty or too long");
+    }
+    if (checkpoint.size >= kMaxLogSize ||
+        (previous.has_value() && checkpoint.size <= *previous)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "put log checkpoint: size ", checkpoint.size, " does not follow checkpoint ",
+          previous.has_value() ? absl::StrCat(*previous) : std::string("(none)")));
+    }
+    absl::MutexLock write(&pool_.write_mu());
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kImmediate));
+    {
+      ASSIGN_OR_RETURN(
+          Stmt latest,
+          Stmt::Prepare(*conn, "SELECT MAX(size) FROM log_checkpoints", kOp));
+      const int rc = sqlite3_step(latest.get());
+      if (rc != SQLITE_ROW) return conn->Error(rc, kOp);
+      std::optional<uint64_t> stored;
+      if (sqlite3_column_type(latest.get(), 0) != SQLITE_NULL) {
+        stored = static_cast<uint64_t>(sqlite3_column_int64(latest.get(), 0));
+      }
+      if (stored != previous) {
+        return absl::AbortedError(absl::StrCat(
+            "put log checkpoint: the latest checkpoint is now ",
+            stored.has_value() ? absl::StrCat(*stored) : std::string("(none)"), ", not ",
+            previous.has_value() ? absl::StrCat(*previous) : std::string("(none)")));
+      }
+    }
+    ASSIGN_OR_RETURN(LogFrontierRow frontier, ReadFrontierRow(*conn, kOp));
+    if (checkpoint.size > frontier.size) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("put log checkpoint: size ", checkpoint.size,
+                       " is beyond the stored log of ", frontier.size, " entries"));
+    }
+    ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(*conn,
+                                              "INSERT INTO log_checkpoints (size, note, "
+                                              "created_us) VALUES (?, ?, ?)",
+                                              kOp));
+    sqlite3_bind_int64(stmt.get(), 1, static_cast<int64_t>(checkpoint.size));
+    BindBlob(stmt.get(), 2, checkpoint.note);
+    sqlite3_bind_int64(stmt.get(), 3, checkpoint.created_us);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
+    return txn->Commit();
+  }
+
   absl::StatusOr<std::optional<LogCheckpointRow>> LatestCheckpoint() override {
     return QueryCheckpoint(
         "SELECT size, note, created_us FROM log_checkpoints ORDER BY size DESC LIMIT 1",
