@@ -326,6 +326,9 @@ absl::StatusOr<std::string> EncodeLeaf(const DpiaAlertLeaf& leaf) {
   }
   ASSIGN_OR_RETURN(j["value"], ShortestDecimal(leaf.value, "value"));
   ASSIGN_OR_RETURN(j["threshold"], ShortestDecimal(leaf.threshold, "threshold"));
+  return Finish(j);
+}
+
 absl::StatusOr<std::string> EncodeLeaf(const KeyCountLeaf& leaf) {
   if (leaf.action == KeyAction::kRotate) {
     return absl::InvalidArgumentError("leaf member 'action' must be create or destroy");

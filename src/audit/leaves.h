@@ -161,6 +161,8 @@ struct DpiaAlertLeaf {
   std::string agreement;  // the records-level view measured; empty: stored data
   double value = 0;       // shortest decimal, as epsilon in ReleaseLeaf
   double threshold = 0;
+};
+
 // Subject data keys created or destroyed, counted ("key_count"): a leaf per
 // key would be a trail of its subject. Creations are counted per stream and
 // epoch; destructions per stream only, so an erasure does not date the
