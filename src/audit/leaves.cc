@@ -102,6 +102,8 @@ const char* Name(ReleaseKind v) {
       return "dp_aggregate";
     case ReleaseKind::kExtract:
       return "extract";
+    case ReleaseKind::kDpPublic:
+      return "dp_public";
   }
   return "unknown";
 }

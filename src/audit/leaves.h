@@ -63,7 +63,8 @@ struct DecisionLeaf {
   int64_t rows = 0;    // rows (or cells) returned; 0 on deny
 };
 
-enum class ReleaseKind { kDpAggregate, kExtract };
+// kDpPublic: a DP table published for everyone (/public/releases).
+enum class ReleaseKind { kDpAggregate, kExtract, kDpPublic };
 
 // A release of data: a DP aggregate (public or to a party) or an extract.
 struct ReleaseLeaf {

@@ -28,6 +28,7 @@ void AddTokenCommand(CLI::App& app, int& exit_code);
 void AddRegisterCommand(CLI::App& app, int& exit_code);
 void AddDpiaCommand(CLI::App& app, int& exit_code);
 void AddMigrateCommand(CLI::App& app, int& exit_code);
+void AddReleaseCommand(CLI::App& app, int& exit_code);
 
 }  // namespace privacity::cli
 

@@ -1,7 +1,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
@@ -11,6 +13,7 @@
 #include "common/time_util.h"
 #include "config/loader.h"
 #include "server/http/serve.h"
+#include "server/release_view.h"
 
 namespace privacity::cli {
 namespace {
@@ -42,6 +45,25 @@ std::string FindStreamData(const fs::path& config_dir, const std::string& stream
   return "";
 }
 
+// Publishes the public releases of releases.json beside the config, so the
+// public portal has something to show (charged to the public budget).
+absl::Status PublishDemoReleases(server::Trust& trust, const fs::path& config_dir) {
+  const fs::path path = config_dir / "releases.json";
+  if (!fs::exists(path)) return absl::OkStatus();
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSIGN_OR_RETURN(std::vector<server::ReleaseSpec> specs,
+                   server::ParseReleaseSpecs(text.str()));
+  std::cout << "public releases:\n";
+  for (const server::ReleaseSpec& spec : specs) {
+    ASSIGN_OR_RETURN(server::PublishedRelease r, server::PublishRelease(trust, spec));
+    std::cout << absl::StrFormat("  %s  %s (epsilon %g)\n", r.id, spec.title,
+                                 r.summary.value("epsilon", 0.0));
+  }
+  return absl::OkStatus();
+}
+
 enum class DemoServe { kServe, kLoadOnly };
 
 absl::Status RunDemo(const std::string& config_path, const std::string& data_dir,
@@ -71,6 +93,7 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
                                    ingest::SummaryJson(summary));
     }
     RETURN_IF_ERROR(trust->store().PutMeta(kDemoLoadedKey, FormatTimestamp(clock.Now())));
+    RETURN_IF_ERROR(PublishDemoReleases(*trust, config_dir));
   } else {
     std::cout << "demo data already loaded on " << *loaded << "\n";
   }
@@ -93,7 +116,7 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
   return server::ServeUntilSignal(*trust, http, [&listen, &http](int port) {
     std::cout << "\nserving the demo city on http://"
               << listen.substr(0, listen.rfind(':')) << ":" << port
-              << (http.web_dir.empty() ? " (try /public/streams"
+              << (http.web_dir.empty() ? " (try /public/streams or /public/releases"
                                        : " (open it in a browser")
               << "; Ctrl-C stops)" << std::endl;
   });

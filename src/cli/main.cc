@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   privacity::cli::AddRegisterCommand(app, exit_code);
   privacity::cli::AddDpiaCommand(app, exit_code);
   privacity::cli::AddMigrateCommand(app, exit_code);
+  privacity::cli::AddReleaseCommand(app, exit_code);
 
   app.parse_complete_callback([&] {
     privacity::InitLogging(verbose ? privacity::LogLevel::kDebug

@@ -28,6 +28,8 @@
 #include "absl/strings/str_split.h"
 #include "common/time_util.h"
 #include "config/hierarchy_table.h"
+#include "s2/s2latlng.h"
+#include "s2/s2loop.h"
 
 namespace privacity::config {
 namespace {
@@ -40,16 +42,31 @@ using KeyList = std::span<const absl::string_view>;
 
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// Why `vertices` (latitude, longitude) do not form a simple loop on the
+// sphere (self-intersecting, duplicate or antipodal vertices), or "".
+std::string PolygonError(const std::vector<std::pair<double, double>>& vertices) {
+  std::vector<S2Point> points;
+  points.reserve(vertices.size());
+  for (const auto& [lat, lon] : vertices) {
+    points.push_back(S2LatLng::FromDegrees(lat, lon).ToPoint());
+  }
+  S2Loop loop(points, S2Debug::DISABLE);
+  S2Error error;
+  if (loop.FindValidationError(&error)) return error.text();
+  return "";
+}
+
 constexpr absl::string_view kRootKeys[] = {"city",    "store",      "purposes", "streams",
                                            "parties", "agreements", "sensors",  "dpia",
                                            "oidc",    "limits",     "mqtt"};
 constexpr absl::string_view kCityKeys[] = {"name", "controller", "contact", "area"};
-constexpr absl::string_view kAreaKeys[] = {"min_lat", "min_lon", "max_lat", "max_lon"};
+constexpr absl::string_view kAreaKeys[] = {"min_lat", "min_lon", "max_lat", "max_lon",
+                                           "polygon"};
 constexpr absl::string_view kPurposeKeys[] = {"id", "description", "legal_basis",
                                               "prohibited", "mandatory"};
 constexpr absl::string_view kStreamKeys[] = {
     "id",        "description", "subject",     "time",     "location", "epoch",
-    "retention", "linkability", "legal_basis", "purposes", "fields",   "mqtt"};
+    "retention", "linkability", "legal_basis", "purposes", "fields",   "mqtt", "area"};
 constexpr absl::string_view kMqttFeedKeys[] = {"topics", "qos", "format"};
 constexpr absl::string_view kMqttKeys[] = {
     "broker", "client_id",  "username",       "password_file",  "password_env",
@@ -816,11 +833,27 @@ class ConfigParser {
   }
 
   void ParseArea(const Entry& entry) {
-    constexpr absl::string_view what = "city area";
+    if (std::optional<Area> area = ParseAreaOf(entry, "city area"))
+      config_.city.area = *area;
+  }
+
+  // An area: {min_lat, min_lon, max_lat, max_lon} or {polygon: [[lat, lon],
+  // ...]} (at least three vertices, a simple loop).
+  std::optional<Area> ParseAreaOf(const Entry& entry, absl::string_view what) {
     const std::optional<MapView> view = AsMap(entry.value, entry.location, what);
-    if (!view.has_value()) return;
+    if (!view.has_value()) return std::nullopt;
     CheckKeys(*view, what, kAreaKeys);
     Area area;
+    if (const Entry* poly = view->Find("polygon")) {
+      for (absl::string_view key : {"min_lat", "min_lon", "max_lat", "max_lon"}) {
+        if (const Entry* e = view->Find(key)) {
+          Error(e->location, what,
+                absl::StrCat("'", key, "' cannot be combined with 'polygon'"));
+          return std::nullopt;
+        }
+      }
+      return ParsePolygon(*poly, what);
+    }
     bool ok = true;
     const auto coordinate = [&](absl::string_view key, double limit, double& out) {
       const Entry* e = Required(*view, key, what);
@@ -837,16 +870,60 @@ class ConfigParser {
     coordinate("min_lon", 180, area.min_longitude);
     coordinate("max_lat", 90, area.max_latitude);
     coordinate("max_lon", 180, area.max_longitude);
-    if (!ok) return;
+    if (!ok) return std::nullopt;
     if (area.min_latitude >= area.max_latitude) {
       Error(view->Find("max_lat")->location, what,
             "'max_lat' must be greater than 'min_lat'");
+      ok = false;
     }
     if (area.min_longitude >= area.max_longitude) {
       Error(view->Find("max_lon")->location, what,
             "'max_lon' must be greater than 'min_lon'");
+      ok = false;
     }
-    config_.city.area = area;
+    if (!ok) return std::nullopt;
+    return area;
+  }
+
+  std::optional<Area> ParsePolygon(const Entry& e, absl::string_view what) {
+    if (!e.value.IsSequence() || e.value.size() < 3) {
+      Error(e.location, what,
+            "'polygon' must be a list of at least three [lat, lon] vertices");
+      return std::nullopt;
+    }
+    Area area;
+    area.min_latitude = area.min_longitude = 1000;
+    area.max_latitude = area.max_longitude = -1000;
+    size_t index = 0;
+    for (const YAML::Node& item : e.value) {
+      ++index;
+      const SourceLocation at = LocationOf(item, e.location);
+      const std::string label = absl::StrCat("polygon vertex #", index);
+      if (!item.IsSequence() || item.size() != 2) {
+        Error(at, what, absl::StrCat(label, " must be a pair [lat, lon]"));
+        return std::nullopt;
+      }
+      std::optional<double> lat = Number(item[0], at, what, label);
+      std::optional<double> lon = Number(item[1], at, what, label);
+      if (!lat || !lon) return std::nullopt;
+      if (std::abs(*lat) > 90 || std::abs(*lon) > 180) {
+        Error(at, what,
+              absl::StrCat(label,
+                           " must have a latitude in -90..90 and a longitude in "
+                           "-180..180"));
+        return std::nullopt;
+      }
+      area.polygon.emplace_back(*lat, *lon);
+      area.min_latitude = std::min(area.min_latitude, *lat);
+      area.max_latitude = std::max(area.max_latitude, *lat);
+      area.min_longitude = std::min(area.min_longitude, *lon);
+      area.max_longitude = std::max(area.max_longitude, *lon);
+    }
+    if (std::string why = PolygonError(area.polygon); !why.empty()) {
+      Error(e.location, what, absl::StrCat("'polygon' is not a simple polygon: ", why));
+      return std::nullopt;
+    }
+    return area;
   }
 
   void ParseStore(const Entry& e) {
@@ -999,6 +1076,12 @@ class ConfigParser {
     }
 
     if (const Entry* e = view->Find("mqtt")) stream.mqtt = ParseMqttFeed(*e, what);
+    if (const Entry* e = view->Find("area")) {
+      stream.area = ParseAreaOf(*e, what);
+      if (stream.area && (location == nullptr || location->value.IsNull())) {
+        Error(e->location, what, "'area' needs a 'location' field");
+      }
+    }
 
     // References from the stream to its fields.
     if (!stream.subject_field.empty()) {

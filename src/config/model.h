@@ -123,6 +123,17 @@ struct MqttFeed {
   SourceLocation location;
 };
 
+// A declared area (the city's, or a stream's), used as the public partition
+// domain of DP releases grouped by cell: a bounding box, or a polygon.
+struct Area {
+  // The bounding box (of the polygon, when one is given).
+  double min_latitude = 0, min_longitude = 0;
+  double max_latitude = 0, max_longitude = 0;
+  // A simple polygon's vertices as (latitude, longitude) in order, not
+  // repeating the first; empty for a plain bounding box.
+  std::vector<std::pair<double, double>> polygon;
+};
+
 struct Stream {
   std::string id;  // "energy.meter_readings"
   std::string description;
@@ -141,6 +152,9 @@ struct Stream {
   LegalBasis legal_basis = LegalBasis::kPublicTask;
   std::vector<std::string> purposes;
   std::optional<MqttFeed> mqtt;  // topics this stream is fed from
+  // Where the stream's sensors are: the public cell domain of its DP
+  // releases (the city's area when absent).
+  std::optional<Area> area;
   SourceLocation location;
 
   const Field* FindField(std::string_view name) const {
@@ -153,7 +167,7 @@ struct Stream {
 };
 
 // kController is the data office itself: its tokens may change the sensor
-// register (docs/register.md).
+// register (docs/register.md) and publish public releases (docs/dp.md).
 enum class PartyKind { kDepartment, kPartner, kResearcher, kPublic, kController };
 
 struct Party {
@@ -213,12 +227,6 @@ struct DpiaSettings {
   double unicity_threshold = 0.05;  // p = 2 unicity above this is high risk
   double k_share_threshold = 0.05;  // share of records in classes < k
   absl::Duration interval = absl::Hours(24);
-};
-
-// The city's declared area, used as the public partition domain.
-struct Area {
-  double min_latitude = 0, min_longitude = 0;
-  double max_latitude = 0, max_longitude = 0;
 };
 
 struct City {

@@ -108,6 +108,23 @@ void WriteField(YAML::Emitter& out, const Field& f) {
   out << YAML::EndMap;
 }
 
+void WriteArea(YAML::Emitter& out, const Area& area) {
+  out << YAML::Key << "area" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  if (!area.polygon.empty()) {
+    out << YAML::Key << "polygon" << YAML::Value << YAML::BeginSeq;
+    for (const auto& [lat, lon] : area.polygon) {
+      out << YAML::BeginSeq << Number(lat) << Number(lon) << YAML::EndSeq;
+    }
+    out << YAML::EndSeq;
+  } else {
+    Plain(out, "min_lat", Number(area.min_latitude));
+    Plain(out, "min_lon", Number(area.min_longitude));
+    Plain(out, "max_lat", Number(area.max_latitude));
+    Plain(out, "max_lon", Number(area.max_longitude));
+  }
+  out << YAML::EndMap;
+}
+
 void WriteStream(YAML::Emitter& out, const Stream& s) {
   out << YAML::BeginMap;
   Text(out, "id", s.id);
@@ -127,6 +144,7 @@ void WriteStream(YAML::Emitter& out, const Stream& s) {
     Plain(out, "format", ToString(s.mqtt->format));
     out << YAML::EndMap;
   }
+  if (s.area) WriteArea(out, *s.area);
   out << YAML::Key << "fields" << YAML::Value << YAML::BeginSeq;
   for (const Field& f : s.fields) WriteField(out, f);
   out << YAML::EndSeq << YAML::EndMap;
@@ -236,14 +254,7 @@ std::string ToYaml(const CityConfig& config) {
   Text(out, "name", config.city.name);
   Text(out, "controller", config.city.controller);
   Text(out, "contact", config.city.contact);
-  if (const auto& area = config.city.area) {
-    out << YAML::Key << "area" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    Plain(out, "min_lat", Number(area->min_latitude));
-    Plain(out, "min_lon", Number(area->min_longitude));
-    Plain(out, "max_lat", Number(area->max_latitude));
-    Plain(out, "max_lon", Number(area->max_longitude));
-    out << YAML::EndMap;
-  }
+  if (const auto& area = config.city.area) WriteArea(out, *area);
   out << YAML::EndMap;
   Text(out, "store", config.store);
 

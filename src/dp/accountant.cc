@@ -13,6 +13,10 @@ std::string_view ToString(Mechanism m) {
   return m == Mechanism::kGaussian ? "gaussian" : "laplace";
 }
 
+double PrivacyLoss::TotalEpsilon() const {
+  return store::BudgetSpent{epsilon, delta, rho, rho_delta}.TotalEpsilon();
+}
+
 double EpsilonFromRho(double rho, double delta) {
   return rho + 2 * std::sqrt(rho * std::log(1 / delta));
 }
@@ -67,6 +71,8 @@ absl::StatusOr<store::BudgetCharge> BudgetAccountant::Charge(const std::string& 
   charge.query_key = query_key;
   charge.epsilon = loss.epsilon;
   charge.delta = loss.delta;
+  charge.rho = loss.rho;
+  charge.rho_delta = loss.rho_delta;
   charge.time = now_;
   charge.result = result;
   // The store's ResourceExhausted already names what remains.
@@ -74,9 +80,27 @@ absl::StatusOr<store::BudgetCharge> BudgetAccountant::Charge(const std::string& 
 }
 
 absl::StatusOr<PrivacyLoss> BudgetAccountant::Remaining() {
+  ASSIGN_OR_RETURN(BudgetStatus status, Status());
+  return status.remaining;
+}
+
+absl::StatusOr<BudgetStatus> BudgetAccountant::Status() {
   ASSIGN_OR_RETURN(store::BudgetSpent spent, store_.SpentBudget(agreement_, period_));
-  return PrivacyLoss{std::max(0.0, cap_.epsilon - spent.epsilon),
-                     std::max(0.0, cap_.delta - spent.delta)};
+  BudgetStatus s;
+  s.agreement = agreement_;
+  s.cap = cap_;
+  s.period = period_;
+  s.period_start = absl::UnixEpoch() + cap_.period * period_;
+  s.period_end = s.period_start + cap_.period;
+  s.spent = PrivacyLoss{spent.epsilon, spent.delta, spent.rho, spent.rho_delta};
+  // Rounding dust (a cap spent exactly) shows as 0.
+  auto left = [](double cap, double used) {
+    const double l = cap - used;
+    return l <= cap * 1e-10 ? 0.0 : l;
+  };
+  s.remaining = PrivacyLoss{left(cap_.epsilon, spent.TotalEpsilon()),
+                            left(cap_.delta, spent.TotalDelta())};
+  return s;
 }
 
 }  // namespace privacity::dp

@@ -1,21 +1,20 @@
 // Privacy accounting: how much of an agreement's budget a release costs,
 // and charging it.
 //
-// Two mechanisms are accounted:
+// Two mechanisms are accounted, each with its own composition:
 //  - Laplace releases are epsilon-DP (pure); pure DP composes by summing
 //    epsilons.
 //  - Gaussian releases are rho-zCDP with rho = D^2 / (2 sigma^2) for L2
 //    sensitivity D (Bun and Steinke 2016; Canonne, Kamath, Steinke 2020 for
 //    the discrete Gaussian). zCDP composes by summing rho, and rho-zCDP
 //    implies (rho + 2 sqrt(rho ln(1/delta)), delta)-DP for every delta > 0.
-// An agreement's cap is in (epsilon, delta), so a Gaussian request is stated
-// in (epsilon, delta) too: the accountant picks the largest rho whose
-// conversion at that delta is at most epsilon, the noise is calibrated to
-// that rho (rounded down), and the ledger is charged (epsilon, delta).
-//
-// The ledger (store::Store::ChargeBudget) sums the (epsilon, delta) of the
-// charges of a period, i.e. basic composition, which is always sound;
-// ComposeLosses shows the tighter zCDP total of a set of releases.
+// A release's loss (PrivacyLoss) keeps both parts: a pure epsilon (plus a
+// delta for approximate steps such as partition selection) and a rho with
+// the delta it is converted at. The ledger (store::Store::ChargeBudget)
+// stores all four numbers per charge, sums each over the period, converts
+// the summed rho once, and compares the total (epsilon, delta) with the
+// agreement's cap. A Gaussian request is stated in (epsilon, delta): it
+// gets the largest rho whose conversion at that delta is at most epsilon.
 #ifndef PRIVACITY_DP_ACCOUNTANT_H_
 #define PRIVACITY_DP_ACCOUNTANT_H_
 
@@ -35,10 +34,28 @@ enum class Mechanism { kLaplace, kGaussian };
 // "laplace" / "gaussian".
 std::string_view ToString(Mechanism m);
 
-// The loss of one release, as charged against a cap.
+// The loss of one release (or a sum of them), as charged against a cap.
 struct PrivacyLoss {
-  double epsilon = 0;
-  double delta = 0;
+  double epsilon = 0;    // pure-DP epsilon
+  double delta = 0;      // delta outside the zCDP conversion
+  double rho = 0;        // zCDP part; 0 for pure releases
+  double rho_delta = 0;  // the delta rho is converted at; > 0 when rho > 0
+
+  // The (epsilon, delta)-DP guarantee: epsilon + EpsilonFromRho(rho,
+  // rho_delta), and delta + rho_delta.
+  double TotalEpsilon() const;
+  double TotalDelta() const { return delta + rho_delta; }
+};
+
+// What a period of an agreement's budget looks like (GET /v1/budget).
+struct BudgetStatus {
+  std::string agreement;
+  config::Budget cap;
+  int64_t period = 0;
+  absl::Time period_start;
+  absl::Time period_end;
+  PrivacyLoss spent;      // sums of the period's charges
+  PrivacyLoss remaining;  // cap minus spent totals (epsilon, delta), >= 0
 };
 
 // rho + 2 sqrt(rho ln(1/delta)). REQUIRES: rho >= 0, 0 < delta < 1.
@@ -88,8 +105,12 @@ class BudgetAccountant {
   absl::StatusOr<store::BudgetCharge> Charge(const std::string& query_key,
                                              PrivacyLoss loss, const std::string& result);
 
-  // What is left of this period's budget (never negative).
+  // What is left of this period's budget (never negative), as (epsilon,
+  // delta).
   absl::StatusOr<PrivacyLoss> Remaining();
+
+  // The cap, the period's bounds, what was spent and what remains.
+  absl::StatusOr<BudgetStatus> Status();
 
  private:
   store::Store& store_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 
@@ -12,7 +13,12 @@
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "s2/s2cell.h"
 #include "s2/s2cell_id.h"
+#include "s2/s2latlng.h"
+#include "s2/s2latlng_rect.h"
+#include "s2/s2loop.h"
+#include "s2/s2region_coverer.h"
 
 namespace privacity::dp {
 namespace {
@@ -46,21 +52,74 @@ absl::StatusOr<Rational> RationalAtLeast(u128 num, u128 den) {
 }
 
 // Laplace: b = l1 / epsilon with epsilon rounded down. Gaussian: sigma^2 =
-// l2sq / (2 rho) with rho the largest at (epsilon, delta), rounded down.
+// l2sq / (2 rho) with rho rounded down.
 absl::StatusOr<NoiseParams> Calibrate(Mechanism mechanism, u128 l1, u128 l2sq,
-                                      double epsilon, double delta) {
+                                      double epsilon, double rho) {
   NoiseParams p;
   p.mechanism = mechanism;
   if (mechanism == Mechanism::kLaplace) {
     ASSIGN_OR_RETURN(Rational eps, RationalAtMost(epsilon));
     ASSIGN_OR_RETURN(p.scale, RationalAtLeast(l1 * eps.den, eps.num));
   } else {
-    ASSIGN_OR_RETURN(double rho, RhoFromEpsilonDelta(epsilon, delta));
     ASSIGN_OR_RETURN(Rational r, RationalAtMost(rho));
     ASSIGN_OR_RETURN(p.scale,
                      RationalAtLeast(l2sq * r.den, static_cast<u128>(2) * r.num));
   }
   return p;
+}
+
+// Every cell of `level` covering `area`, in id order. InvalidArgument when
+// there would be more than kMaxPublicPartitions.
+absl::StatusOr<std::vector<S2CellId>> CoverArea(const config::Area& area, int level,
+                                                const std::string& spec) {
+  std::unique_ptr<S2Region> region;
+  if (area.polygon.empty()) {
+    region = std::make_unique<S2LatLngRect>(
+        S2LatLng::FromDegrees(area.min_latitude, area.min_longitude),
+        S2LatLng::FromDegrees(area.max_latitude, area.max_longitude));
+  } else {
+    std::vector<S2Point> points;
+    for (const auto& [lat, lon] : area.polygon) {
+      points.push_back(S2LatLng::FromDegrees(lat, lon).ToPoint());
+    }
+    auto loop = std::make_unique<S2Loop>(points, S2Debug::DISABLE);
+    if (!loop->IsValid()) {
+      return absl::InvalidArgumentError("the declared area is not a simple polygon");
+    }
+    loop->Normalize();  // the smaller of the two regions it bounds
+    region = std::move(loop);
+  }
+  // Estimate first: a covering of millions of cells is refused, not built.
+  const double area_sr = region->GetRectBound().Area();
+  if (area_sr / S2Cell::AverageArea(level) > 4.0 * kMaxPublicPartitions) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("group_by \"", spec, "\": the declared area has more than ",
+                     kMaxPublicPartitions, " cells at this level; use a coarser one"));
+  }
+  S2RegionCoverer::Options options;
+  options.set_fixed_level(level);
+  options.set_max_cells(static_cast<int>(kMaxPublicPartitions) + 1);
+  S2RegionCoverer coverer(options);
+  std::vector<S2CellId> covering;
+  coverer.GetCovering(*region, &covering);
+  std::vector<S2CellId> cells;
+  for (const S2CellId& c : covering) {
+    if (c.level() == level) {
+      cells.push_back(c);
+      continue;
+    }
+    for (S2CellId d = c.child_begin(level); d != c.child_end(level); d = d.next()) {
+      cells.push_back(d);
+    }
+  }
+  if (static_cast<int64_t>(cells.size()) > kMaxPublicPartitions) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("group_by \"", spec, "\": the declared area has more than ",
+                     kMaxPublicPartitions, " cells at this level; use a coarser one"));
+  }
+  std::sort(cells.begin(), cells.end());
+  cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
+  return cells;
 }
 
 std::string JoinKey(const std::vector<std::string>& parts) {
@@ -258,11 +317,16 @@ absl::Status Aggregator::Init() {
 
   // Output columns and whether the partition domain is public.
   public_domain_ = true;
+  cell_domains_.assign(s.group_by.size(), {});
+  cell_domain_ids_.assign(s.group_by.size(), {});
+  bucket_us_.assign(s.group_by.size(), 1);
   int64_t domain = 1;
   for (const GroupBy& g : s.group_by) {
     key_columns_.push_back(g.spec);
     switch (g.kind) {
       case GroupBy::Kind::kTime:
+        bucket_us_[&g - s.group_by.data()] =
+            std::max<int64_t>(1, absl::ToInt64Microseconds(g.bucket));
         if (!s.from || !s.to) {
           public_domain_ = false;
         } else {
@@ -270,7 +334,19 @@ absl::Status Aggregator::Init() {
         }
         break;
       case GroupBy::Kind::kCell:
-        public_domain_ = false;
+        if (!s.cell_area) {
+          public_domain_ = false;
+        } else {
+          ASSIGN_OR_RETURN(std::vector<S2CellId> cells,
+                           CoverArea(*s.cell_area, g.cell_level, g.spec));
+          auto& tokens = cell_domains_[&g - s.group_by.data()];
+          auto& ids = cell_domain_ids_[&g - s.group_by.data()];
+          for (const S2CellId& c : cells) {
+            tokens.push_back(c.ToToken());
+            ids.insert(c.id());
+          }
+          domain *= std::max<int64_t>(1, static_cast<int64_t>(cells.size()));
+        }
         break;
       case GroupBy::Kind::kField: {
         const config::Field* f = stream_.FindField(g.field);
@@ -294,12 +370,26 @@ absl::Status Aggregator::Init() {
   }
   if (!public_domain_ && s.delta <= 0) {
     return absl::InvalidArgumentError(
-        "grouping without a public domain (cells, or time without from and to) needs "
+        "grouping without a public domain (cells without a declared area, or time "
+        "without from and to) needs "
         "delta > 0 "
         "for partition selection");
   }
-  loss_.epsilon = s.epsilon;
-  loss_.delta = (s.mechanism == Mechanism::kGaussian || !public_domain_) ? s.delta : 0;
+  // Selection takes half of epsilon (pure) and delta (all of it under
+  // Laplace, half under Gaussian); the values take the rest: Laplace as
+  // pure epsilon, Gaussian as the largest rho converting within it.
+  const double value_eps = public_domain_ ? s.epsilon : s.epsilon / 2;
+  loss_ = PrivacyLoss{};
+  if (!public_domain_) {
+    loss_.epsilon = s.epsilon / 2;
+    loss_.delta = s.mechanism == Mechanism::kGaussian ? s.delta / 2 : s.delta;
+  }
+  if (s.mechanism == Mechanism::kLaplace) {
+    loss_.epsilon += value_eps;
+  } else {
+    loss_.rho_delta = public_domain_ ? s.delta : s.delta / 2;
+    ASSIGN_OR_RETURN(loss_.rho, RhoFromEpsilonDelta(value_eps, loss_.rho_delta));
+  }
   return absl::OkStatus();
 }
 
@@ -308,23 +398,24 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
   const absl::Time t = absl::FromUnixMicros(time_us);
   if ((spec_.from && t < *spec_.from) || (spec_.to && t >= *spec_.to))
     return absl::OkStatus();
-  // The partition key, parts joined by kKeySeparator, built in a reused
-  // buffer: most records fall in an existing partition.
+  // The partition key in binary (8 bytes per time bucket or cell, length
+  // and bytes per field value), built in a reused buffer: most records fall
+  // in an existing partition, and only a new one is formatted for display.
   std::string& key = scratch_key_;
   key.clear();
-  size_t parts = 0;
-  auto push = [&](std::string_view part) {
-    if (parts++ > 0) key.push_back(kKeySeparator);
-    key.append(part);
+  auto push_u64 = [&](uint64_t v) { key.append(reinterpret_cast<const char*>(&v), 8); };
+  auto push_text = [&](const std::string& v) {
+    push_u64(v.size());
+    key.append(v);
   };
   for (size_t gi = 0; gi < spec_.group_by.size(); ++gi) {
     const GroupBy& g = spec_.group_by[gi];
     switch (g.kind) {
       case GroupBy::Kind::kTime: {
-        const absl::Time start = FloorTime(t, g.bucket);
-        auto [it, inserted] = time_keys_.try_emplace({gi, absl::ToUnixMicros(start)});
-        if (inserted) it->second = FormatTimestamp(start);
-        push(it->second);
+        const int64_t b = bucket_us_[gi];
+        int64_t start = time_us - time_us % b;
+        if (time_us % b < 0) start -= b;  // floor before 1970
+        push_u64(static_cast<uint64_t>(start));
         break;
       }
       case GroupBy::Kind::kCell: {
@@ -335,13 +426,17 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
               absl::StrCat("group_by \"", g.spec,
                            "\": finer than the stored cells of stream ", stream_.id));
         }
-        push(id.parent(g.cell_level).ToToken());
+        const S2CellId parent = id.parent(g.cell_level);
+        // Outside the declared area: not part of the public domain.
+        if (!cell_domain_ids_[gi].empty() && !cell_domain_ids_[gi].contains(parent.id()))
+          return absl::OkStatus();
+        push_u64(parent.id());
         break;
       }
       case GroupBy::Kind::kField: {
         auto it = payload.find(g.field);
         if (it == payload.end() || !it->is_string()) return absl::OkStatus();
-        push(it->get_ref<const std::string&>());
+        push_text(it->get_ref<const std::string&>());
         break;
       }
     }
@@ -350,7 +445,7 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
   if (spec_.metric == Metric::kHistogram) {
     auto it = payload.find(spec_.value_field);
     if (it == payload.end() || !it->is_string()) return absl::OkStatus();
-    push(it->get_ref<const std::string&>());
+    push_text(it->get_ref<const std::string&>());
   } else if (value_field_ != nullptr) {
     auto it = payload.find(spec_.value_field);
     if (it == payload.end() || !it->is_number()) return absl::OkStatus();
@@ -368,9 +463,7 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
   auto pit = partition_ids_.find(absl::string_view(key));
   if (pit == partition_ids_.end()) {
     pid = static_cast<uint32_t>(partitions_.size());
-    std::vector<std::string> split;
-    if (parts > 0) split = absl::StrSplit(absl::string_view(key), kKeySeparator);
-    partitions_.push_back(std::move(split));
+    partitions_.push_back(DisplayKey(key));
     partition_ids_.emplace(key, pid);
   } else {
     pid = pit->second;
@@ -390,6 +483,39 @@ absl::Status Aggregator::Add(std::string_view contributor, int64_t time_us, uint
   }
   entries_.push_back(Entry{cid, pid, value});
   return absl::OkStatus();
+}
+
+std::vector<std::string> Aggregator::DisplayKey(std::string_view key) const {
+  std::vector<std::string> parts;
+  size_t at = 0;
+  auto u64 = [&] {
+    uint64_t v = 0;
+    std::memcpy(&v, key.data() + at, 8);
+    at += 8;
+    return v;
+  };
+  auto text = [&] {
+    const size_t n = u64();
+    std::string v(key.substr(at, n));
+    at += n;
+    return v;
+  };
+  for (const GroupBy& g : spec_.group_by) {
+    switch (g.kind) {
+      case GroupBy::Kind::kTime:
+        parts.push_back(
+            FormatTimestamp(absl::FromUnixMicros(static_cast<int64_t>(u64()))));
+        break;
+      case GroupBy::Kind::kCell:
+        parts.push_back(S2CellId(u64()).ToToken());
+        break;
+      case GroupBy::Kind::kField:
+        parts.push_back(text());
+        break;
+    }
+  }
+  if (spec_.metric == Metric::kHistogram) parts.push_back(text());
+  return parts;
 }
 
 absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
@@ -488,8 +614,9 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
   }
 
   // 3. Which partitions are released, and the budget left for values.
-  double eps = s.epsilon;
-  double delta = s.mechanism == Mechanism::kGaussian ? s.delta : 0;
+  // What the values get (see Init): Laplace epsilon, or Gaussian rho.
+  const double eps = public_domain_ ? s.epsilon : s.epsilon / 2;
+  const double rho = loss_.rho;
   std::vector<std::pair<std::vector<std::string>, int64_t>> released;  // key, id or -1
   if (public_domain_) {
     std::vector<std::vector<std::string>> dims;
@@ -499,6 +626,8 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
         for (absl::Time t = FloorTime(*s.from, g.bucket); t < *s.to; t += g.bucket) {
           values.push_back(FormatTimestamp(t));
         }
+      } else if (g.kind == GroupBy::Kind::kCell) {
+        values = cell_domains_[&g - s.group_by.data()];
       } else {
         values = stream_.FindField(g.field)->values;
       }
@@ -516,19 +645,19 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
       }
       keys = std::move(next);
     }
+    absl::flat_hash_map<std::string, uint32_t> by_display;
+    for (size_t p = 0; p < np; ++p) by_display.emplace(JoinKey(partitions_[p]), p);
     for (auto& k : keys) {
-      auto it = partition_ids_.find(JoinKey(k));
-      released.emplace_back(std::move(k), it == partition_ids_.end()
+      auto it = by_display.find(JoinKey(k));
+      released.emplace_back(std::move(k), it == by_display.end()
                                               ? int64_t{-1}
                                               : static_cast<int64_t>(it->second));
     }
   } else {
     // Thresholding on noisy distinct-contributor counts (see docs/dp.md):
     // half of epsilon, and delta (half of it under Gaussian noise).
-    const double sel_eps = eps / 2;
-    const double sel_delta = s.mechanism == Mechanism::kGaussian ? s.delta / 2 : s.delta;
-    eps -= sel_eps;
-    delta -= s.mechanism == Mechanism::kGaussian ? sel_delta : 0;
+    const double sel_eps = s.epsilon / 2;
+    const double sel_delta = loss_.delta;
     ASSIGN_OR_RETURN(NoiseParams sel, Calibrate(Mechanism::kLaplace,
                                                 static_cast<u128>(l0), 0, sel_eps, 0));
     const double b =
@@ -562,7 +691,7 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     case Metric::kDistinctSubjects: {
       const bool d = s.metric == Metric::kDistinctSubjects;
       ASSIGN_OR_RETURN(NoiseParams p, Calibrate(s.mechanism, d ? L0 : L0 * LINF,
-                                                d ? L0 : L0 * LINF * LINF, eps, delta));
+                                                d ? L0 : L0 * LINF * LINF, eps, rho));
       for (auto& [key, id] : released) {
         ASSIGN_OR_RETURN(int64_t v, noisy(p, at(d ? distinct : count, id)));
         out.rows.push_back({key, json(std::max<int64_t>(0, v))});
@@ -571,7 +700,7 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     }
     case Metric::kSum: {
       ASSIGN_OR_RETURN(NoiseParams p, Calibrate(s.mechanism, L0 * LINF * m,
-                                                L0 * LINF * LINF * m * m, eps, delta));
+                                                L0 * LINF * LINF * m * m, eps, rho));
       for (auto& [key, id] : released) {
         ASSIGN_OR_RETURN(int64_t v, noisy(p, at(sum, id)));
         out.rows.push_back(
@@ -582,9 +711,9 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     case Metric::kMean: {
       ASSIGN_OR_RETURN(NoiseParams ps,
                        Calibrate(s.mechanism, L0 * LINF * m, L0 * LINF * LINF * m * m,
-                                 eps / 2, delta / 2));
+                                 eps / 2, rho / 2));
       ASSIGN_OR_RETURN(NoiseParams pc, Calibrate(s.mechanism, L0 * LINF, L0 * LINF * LINF,
-                                                 eps / 2, delta / 2));
+                                                 eps / 2, rho / 2));
       for (auto& [key, id] : released) {
         ASSIGN_OR_RETURN(int64_t sv, noisy(ps, at(sum, id)));
         ASSIGN_OR_RETURN(int64_t cv, noisy(pc, at(count, id)));
@@ -597,7 +726,7 @@ absl::StatusOr<AggregateRelease> Aggregator::Release(NoiseSource& noise) {
     }
     case Metric::kQuantiles: {
       ASSIGN_OR_RETURN(NoiseParams p,
-                       Calibrate(s.mechanism, L0 * LINF, L0 * LINF * LINF, eps, delta));
+                       Calibrate(s.mechanism, L0 * LINF, L0 * LINF * LINF, eps, rho));
       const double width = (upper_ - lower_) / static_cast<double>(s.quantile_bins);
       for (auto& [key, id] : released) {
         std::vector<int64_t> h(s.quantile_bins, 0);

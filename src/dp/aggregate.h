@@ -23,6 +23,7 @@
 #ifndef PRIVACITY_DP_AGGREGATE_H_
 #define PRIVACITY_DP_AGGREGATE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "config/model.h"
@@ -73,6 +75,11 @@ struct AggregateSpec {
   std::vector<GroupBy> group_by;
   std::optional<absl::Time> from;  // inclusive
   std::optional<absl::Time> to;    // exclusive
+  // The declared area (the stream's, else the city's): when set, cell
+  // groupings release every cell of the level covering it (public domain,
+  // empty cells included); records in cells outside it are not counted.
+  // When absent, cells are chosen by DP partition selection.
+  std::optional<config::Area> cell_area;
   // sum, mean, quantiles: a numeric field; histogram: an enum field.
   std::string value_field;
   // Clamping bounds; default the field's declared min/max. Must lie within
@@ -111,9 +118,9 @@ class Aggregator {
  public:
   // Validates `spec` against `stream`: metric needs, value field type,
   // bounds within the declared ones, epsilon > 0, delta in [0, 1), delta > 0
-  // for Gaussian noise and for groupings without a public domain (cells,
-  // or time without from and to), L0 and Linf in [1, 10^6], the public
-  // domain not larger than kMaxPublicPartitions.
+  // for Gaussian noise and for groupings without a public domain (cells
+  // without a declared area, or time without from and to), L0 and Linf in
+  // [1, 10^6], the public domain not larger than kMaxPublicPartitions.
   // REQUIRES: `stream` outlives the aggregator.
   static absl::StatusOr<std::unique_ptr<Aggregator>> Create(const config::Stream& stream,
                                                             AggregateSpec spec);
@@ -121,6 +128,13 @@ class Aggregator {
   // The cost of Release(), known before any data is seen.
   PrivacyLoss loss() const { return loss_; }
   const AggregateSpec& spec() const { return spec_; }
+  // Whether Add reads the payload (a measured field or a field grouping);
+  // when not, callers may pass an empty object instead of opening it.
+  bool needs_payload() const {
+    return value_field_ != nullptr ||
+           std::any_of(spec_.group_by.begin(), spec_.group_by.end(),
+                       [](const GroupBy& g) { return g.kind == GroupBy::Kind::kField; });
+  }
 
   // Adds one record. `contributor` is the subject's blind index; empty for
   // streams without a subject or unlinked records (then the record is its
@@ -144,6 +158,8 @@ class Aggregator {
   Aggregator(const config::Stream& stream, AggregateSpec spec)
       : stream_(stream), spec_(std::move(spec)) {}
   absl::Status Init();
+  // The display strings of a binary partition key built by Add.
+  std::vector<std::string> DisplayKey(std::string_view key) const;
 
   const config::Stream& stream_;
   AggregateSpec spec_;
@@ -154,11 +170,15 @@ class Aggregator {
   double lower_ = 0, upper_ = 0;
   std::vector<std::string> key_columns_;
   std::vector<Entry> entries_;
-  std::vector<std::vector<std::string>> partitions_;  // id -> key
-  absl::flat_hash_map<std::string, uint32_t> partition_ids_;
+  std::vector<std::vector<std::string>> partitions_;          // id -> key
+  absl::flat_hash_map<std::string, uint32_t> partition_ids_;  // binary key -> id
   absl::flat_hash_map<std::string, uint32_t> contributor_ids_;
-  // Formatted time buckets, by (group_by index, bucket start in us).
-  absl::flat_hash_map<std::pair<size_t, int64_t>, std::string> time_keys_;
+  // Public cell domains, by group_by index (empty when not a cell
+  // grouping): the tokens in id order, and the ids for membership.
+  std::vector<std::vector<std::string>> cell_domains_;
+  std::vector<absl::flat_hash_set<uint64_t>> cell_domain_ids_;
+  // Time bucket lengths in us, by group_by index (1 when not time).
+  std::vector<int64_t> bucket_us_;
   std::string scratch_key_;
   uint32_t next_contributor_ = 0;
   bool released_ = false;

@@ -162,7 +162,9 @@ json AggregateResult::ToJson() const {
   }
   json out = answer;
   out["cached"] = cached;
-  out["charged"] = {{"epsilon", charged.epsilon}, {"delta", charged.delta}};
+  out["charged"] = {{"epsilon", charged.TotalEpsilon()},
+                    {"delta", charged.TotalDelta()},
+                    {"rho", charged.rho}};
   out["remaining"] = {{"epsilon", remaining.epsilon}, {"delta", remaining.delta}};
   return out;
 }
@@ -176,6 +178,47 @@ absl::StatusOr<AggregateResult> RunAggregate(Trust& trust,
 absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
                                                       const AggregateRequest& request,
                                                       dp::NoiseSource& noise) {
+  return RunAggregateAtLevel(trust, request, config::AccessLevel::kAggregate, noise);
+}
+
+absl::StatusOr<nlohmann::ordered_json> BudgetOverview(Trust& trust,
+                                                      const std::string& party) {
+  const absl::Time now = trust.clock().Now();
+  json budgets = json::array();
+  for (const config::Agreement& a : trust.config().agreements) {
+    if (a.party != party || !a.budget.has_value()) continue;
+    dp::BudgetAccountant accountant(trust.store(), a.id, *a.budget, now);
+    ASSIGN_OR_RETURN(dp::BudgetStatus st, accountant.Status());
+    json b = json::object();
+    b["agreement"] = a.id;
+    b["stream"] = a.stream;
+    b["level"] = std::string(config::ToString(a.level));
+    b["purposes"] = a.purposes;
+    b["cap"] = {{"epsilon", st.cap.epsilon},
+                {"delta", st.cap.delta},
+                {"period", FormatDurationSpec(st.cap.period)}};
+    b["period"] = {{"number", st.period},
+                   {"start", FormatTimestamp(st.period_start)},
+                   {"end", FormatTimestamp(st.period_end)}};
+    b["spent"] = {{"epsilon", st.spent.TotalEpsilon()},
+                  {"delta", st.spent.TotalDelta()},
+                  {"pure_epsilon", st.spent.epsilon},
+                  {"rho", st.spent.rho},
+                  {"rho_delta", st.spent.rho_delta}};
+    b["remaining"] = {{"epsilon", st.remaining.epsilon}, {"delta", st.remaining.delta}};
+    budgets.push_back(std::move(b));
+  }
+  json out = json::object();
+  out["party"] = party;
+  out["time"] = FormatTimestamp(now);
+  out["budgets"] = std::move(budgets);
+  return out;
+}
+
+absl::StatusOr<AggregateResult> RunAggregateAtLevel(Trust& trust,
+                                                    const AggregateRequest& request,
+                                                    config::AccessLevel level,
+                                                    dp::NoiseSource& noise) {
   AggregateResult result;
   const config::CityConfig& config = trust.config();
   const absl::Time now = trust.clock().Now();
@@ -184,7 +227,7 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   access.party = request.party;
   access.purpose = request.purpose;
   access.stream = request.stream;
-  access.level = config::AccessLevel::kAggregate;
+  access.level = level;
   access.from = request.from;
   access.to = request.to;
   const config::Stream* stream = config.FindStream(request.stream);
@@ -229,6 +272,7 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   }
   spec.from = request.from;
   spec.to = request.to;
+  spec.cell_area = stream->area ? stream->area : config.city.area;
   spec.value_field = request.value;
   spec.lower = request.lower;
   spec.upper = request.upper;
@@ -247,12 +291,22 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   if (request.to) query.to_us = absl::ToUnixMicros(*request.to);
   ConsentCache consent(trust.store(), request.purpose);
   PayloadOpener opener(trust.keyring(), *stream);
+  // A count by time and cell reads no payload: times, cells and blind
+  // indexes are columns. The data key must still exist, as for opening
+  // (an erasure destroys the keys before it deletes the rows).
+  const bool open_payloads = aggregator->needs_payload();
+  const nlohmann::json no_payload = nlohmann::json::object();
   RETURN_IF_ERROR(
       trust.store().ScanRecords(query, [&](const store::StoredRecord& r) -> absl::Status {
         ASSIGN_OR_RETURN(const bool withheld, Withheld(*stream, ob, r, consent));
         if (withheld) {
           ++result.withheld;
           return absl::OkStatus();
+        }
+        if (!open_payloads) {
+          ASSIGN_OR_RETURN(const bool live, opener.KeyExists(r));
+          if (!live) return absl::OkStatus();  // erased subject
+          return aggregator->Add(r.blind_index, r.time_us, r.cell, no_payload);
         }
         ASSIGN_OR_RETURN(std::optional<std::string> plaintext, opener.Open(r));
         if (!plaintext.has_value()) return absl::OkStatus();  // erased subject
@@ -269,8 +323,9 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
   // cached answer is the one charged for.
   ASSIGN_OR_RETURN(dp::AggregateRelease release, aggregator->Release(noise));
   json answer = CanonicalQuery(request);
-  answer["epsilon"] = release.loss.epsilon;
-  answer["delta"] = release.loss.delta;
+  answer["epsilon"] = release.loss.TotalEpsilon();
+  answer["delta"] = release.loss.TotalDelta();
+  if (release.loss.rho > 0) answer["rho"] = release.loss.rho;
   answer["agreement"] = ob.agreement_id;
   // Tells a fresh charge from a cached one (the ledger returns the stored
   // answer either way).

@@ -93,6 +93,23 @@ absl::StatusOr<AggregateResult> RunAggregateWithNoise(Trust& trust,
                                                       const AggregateRequest& request,
                                                       dp::NoiseSource& noise);
 
+// The same at access level `level`: kAggregate for parties' queries,
+// kPublic for public releases (server/release_view.h), which are charged to
+// the public party's agreement.
+absl::StatusOr<AggregateResult> RunAggregateAtLevel(Trust& trust,
+                                                    const AggregateRequest& request,
+                                                    config::AccessLevel level,
+                                                    dp::NoiseSource& noise);
+
+// What the party's budgets look like this period: one entry per agreement
+// of `party` with a budget, as served by GET /v1/budget:
+//   {"party":P,"time":T,"budgets":[{"agreement","stream","level","purposes",
+//    "mechanisms","cap":{"epsilon","delta","period"},"period":{"number",
+//    "start","end"},"spent":{"epsilon","delta","rho"},"remaining":{"epsilon",
+//    "delta"}}]}
+absl::StatusOr<nlohmann::ordered_json> BudgetOverview(Trust& trust,
+                                                      const std::string& party);
+
 }  // namespace privacity::server
 
 #endif  // PRIVACITY_SERVER_AGGREGATE_VIEW_H_

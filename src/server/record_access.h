@@ -87,6 +87,10 @@ class PayloadOpener {
   // destroyed (erasure: the record is gone).
   absl::StatusOr<std::optional<std::string>> Open(const store::StoredRecord& record);
 
+  // Whether `record`'s data key still exists (always for plain records),
+  // without opening the payload: for views that read only its columns.
+  absl::StatusOr<bool> KeyExists(const store::StoredRecord& record);
+
  private:
   crypto::Keyring& keyring_;
   const config::Stream& stream_;

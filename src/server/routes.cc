@@ -22,6 +22,7 @@
 #include "server/me_routes.h"
 #include "server/records_view.h"
 #include "server/register_routes.h"
+#include "server/release_routes.h"
 #include "spdlog/spdlog.h"
 
 namespace privacity::server {
@@ -408,6 +409,8 @@ absl::Status ApiService::RegisterCoreRoutes() {
   }));
   RETURN_IF_ERROR(router_.Add("POST", "/v1/streams/{stream}/aggregate",
                               bind(&ApiService::PostAggregate)));
+  // Budgets, public releases and publishing them (server/release_routes.h).
+  RETURN_IF_ERROR(RegisterDpRoutes(router_, trust_));
   // The transparency log (C2SP tlog-tiles and proofs), open to anyone.
   auto log = [this](HttpResponse (*fn)(AuditTrail&, const HttpRequest&)) {
     return [this, fn](const RouteRequest& r) { return fn(trust_.audit(), r.http); };

@@ -10,8 +10,10 @@
 #ifndef PRIVACITY_STORE_STORE_H_
 #define PRIVACITY_STORE_STORE_H_
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,20 +76,66 @@ struct ConsentEvent {
   std::string source;  // "portal", "controller", ...
 };
 
-// One charge against a DP budget.
+// One charge against a DP budget. A release's loss has a pure-DP part
+// (epsilon, plus delta for approximate steps such as partition selection)
+// and a zCDP part (rho, converted to (epsilon, delta)-DP at rho_delta); see
+// docs/dp.md, "Accounting".
 struct BudgetCharge {
   std::string agreement;
   int64_t period = 0;     // period number since 1970
   std::string query_key;  // canonical hash of the query, for caching
-  double epsilon = 0;
-  double delta = 0;
+  double epsilon = 0;     // pure-DP epsilon (Laplace)
+  double delta = 0;       // delta outside the zCDP conversion
+  double rho = 0;         // zCDP (Gaussian); 0 when none
+  double rho_delta = 0;   // delta the rho is converted at; > 0 when rho > 0
   absl::Time time;
   std::string result;  // cached released answer (already noised)
 };
 
+// Sums of a period's charges, or a cap (epsilon and delta only). Pure
+// epsilons add, rhos add (zCDP composition) and are converted once.
 struct BudgetSpent {
   double epsilon = 0;
   double delta = 0;
+  double rho = 0;
+  double rho_delta = 0;
+
+  // The (epsilon, delta)-DP guarantee of the sums: epsilon + rho +
+  // 2 sqrt(rho ln(1/rho_delta)), and delta + rho_delta.
+  double TotalEpsilon() const {
+    if (rho <= 0) return epsilon;
+    if (rho_delta <= 0) return std::numeric_limits<double>::infinity();
+    return epsilon + rho + 2 * std::sqrt(rho * std::log(1 / rho_delta));
+  }
+  double TotalDelta() const { return delta + rho_delta; }
+};
+
+// A published DP release (public portal). `summary` is the JSON listed at
+// /public/releases, `body` the whole release with its rows.
+struct ReleaseRow {
+  std::string id;
+  std::string agreement;
+  std::string stream;
+  std::string title;
+  absl::Time created;
+  std::string summary;
+  std::string body;
+};
+
+// Published releases, in the `releases` table. Reached through
+// Store::releases(); atomic and thread-safe like the rest of the Store.
+class ReleaseStore {
+ public:
+  virtual ~ReleaseStore() = default;
+  // Stores `release`. AlreadyExists when its id is taken (releases are
+  // immutable once published); InvalidArgument for an empty id, stream or
+  // title, or oversized text.
+  virtual absl::Status InsertRelease(const ReleaseRow& release) = 0;
+  // The release with this id, or nullopt.
+  virtual absl::StatusOr<std::optional<ReleaseRow>> FindRelease(
+      const std::string& id) = 0;
+  // Every release, oldest first, without bodies.
+  virtual absl::StatusOr<std::vector<ReleaseRow>> ListReleases() = 0;
 };
 
 class Store {
@@ -156,6 +204,9 @@ class Store {
   // --- Transparency log storage (store/log_store.h) -------------------------
   virtual LogStore& log() = 0;
 
+  // --- Published DP releases ----------------------------------------------
+  virtual ReleaseStore& releases() = 0;
+
   // --- Consent -----------------------------------------------------------
   virtual absl::Status AppendConsentEvent(const ConsentEvent& event) = 0;
   // The subject's consent events, oldest first (ties in insertion order):
@@ -167,9 +218,11 @@ class Store {
   // --- DP budget ledger ---------------------------------------------------
   // Atomically: if a charge with the same (agreement, period, query_key)
   // exists, returns it (a cached answer, no new cost). Otherwise, if the
-  // period's spend plus `charge` stays within `cap`, records `charge` and
-  // returns it; if not, returns ResourceExhausted naming what remains.
-  // Epsilon and delta must be finite and >= 0. Sums are compared with a
+  // period's spend plus `charge` stays within `cap` (TotalEpsilon() and
+  // TotalDelta() of the sums against cap.epsilon and cap.delta), records
+  // `charge` and returns it; if not, returns ResourceExhausted naming what
+  // remains. Epsilon, delta, rho and rho_delta must be finite and >= 0,
+  // rho_delta < 1, and rho_delta > 0 when rho > 0. Sums are compared with a
   // relative tolerance of 1e-10 of the cap, so rounding (0.1 + 0.2) does
   // not refuse a charge that fits exactly.
   virtual absl::StatusOr<BudgetCharge> ChargeBudget(const BudgetCharge& charge,

@@ -103,6 +103,50 @@ TEST_F(AccountantTest, DeltaCapIsEnforced) {
             absl::StatusCode::kResourceExhausted);
 }
 
+TEST_F(AccountantTest, StatusShowsThePeriodSpentAndRemaining) {
+  BudgetAccountant acct(*store_, "a3", cap_, now_);
+  ASSERT_TRUE(acct.Charge("q1", PrivacyLoss{0.25, 0}, "r").ok());
+  auto st = acct.Status();
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->agreement, "a3");
+  EXPECT_LE(st->period_start, now_);
+  EXPECT_GT(st->period_end, now_);
+  EXPECT_EQ(st->period_end - st->period_start, cap_.period);
+  EXPECT_DOUBLE_EQ(st->spent.TotalEpsilon(), 0.25);
+  EXPECT_DOUBLE_EQ(st->remaining.epsilon, 0.75);
+}
+
+// Gaussian releases compose under zCDP: more of them fit than summing each
+// release's own (epsilon, delta) would allow, and the converted total never
+// exceeds the cap.
+TEST_F(AccountantTest, GaussianReleasesComposeUnderZcdp) {
+  config::Budget cap{.epsilon = 1.0, .delta = 1e-5, .period = absl::Hours(24)};
+  BudgetAccountant acct(*store_, "zcdp", cap, now_);
+  const double eps = 0.3, delta = 1e-6;
+  auto rho = RhoFromEpsilonDelta(eps, delta);
+  ASSERT_TRUE(rho.ok());
+  int granted = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto c = acct.Charge(absl::StrCat("g", i), PrivacyLoss{0, 0, *rho, delta}, "r");
+    if (!c.ok()) {
+      EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+      break;
+    }
+    ++granted;
+  }
+  EXPECT_GT(granted, 3);  // basic composition: floor(1.0 / 0.3) = 3
+  auto st = acct.Status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_LE(st->spent.TotalEpsilon(), cap.epsilon * (1 + 1e-9));
+  EXPECT_LE(st->spent.TotalDelta(), cap.delta * (1 + 1e-9));
+  EXPECT_NEAR(st->spent.rho, granted * *rho, 1e-12);
+  // The ledger's total is the zCDP composition of the releases.
+  EXPECT_DOUBLE_EQ(
+      ComposeLosses({{Mechanism::kGaussian, 0, st->spent.rho, 0}}, st->spent.rho_delta)
+          .epsilon,
+      st->spent.TotalEpsilon());
+}
+
 TEST_F(AccountantTest, ConcurrentChargesNeverOverspend) {
   std::vector<std::thread> threads;
   std::atomic<int> granted{0};

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -232,6 +233,152 @@ TEST_F(AggregateTest, RecordsWithoutSubjectAreTheirOwnContributors) {
   });
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Rows(*r)["2013-01-01T00:00:00Z|"], 7);
+}
+
+// The area's cells are the public domain: every cell of the level covering
+// it is released, empty ones included, no delta needed; records in cells
+// outside the area are not counted.
+TEST_F(AggregateTest, CellsOfADeclaredAreaArePublicDomain) {
+  AggregateSpec spec;
+  spec.metric = Metric::kCount;
+  spec.group_by = {
+      GroupBy{.kind = GroupBy::Kind::kCell, .cell_level = 12, .spec = "cell:12"}};
+  spec.epsilon = 1;
+  spec.cell_area = config::Area{.min_latitude = 51.49,
+                                .min_longitude = -0.15,
+                                .max_latitude = 51.52,
+                                .max_longitude = -0.10};
+  const uint64_t inside = S2CellId(S2LatLng::FromDegrees(51.5, -0.12)).id();
+  const uint64_t outside = S2CellId(S2LatLng::FromDegrees(40.7, -74.0)).id();
+  auto r = Run(spec, [&](Aggregator& a) {
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(a.Add(absl::StrCat("s", i), 0, inside, json::object()).ok());
+    ASSERT_TRUE(a.Add("far", 0, outside, json::object()).ok());
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->partition_selection);
+  EXPECT_EQ(r->loss.TotalDelta(), 0);
+  // A 3.5 km by 3.3 km box touches a handful of level-12 cells (a few km^2
+  // each), every one released.
+  ASSERT_GE(r->rows.size(), 2u);
+  ASSERT_LE(r->rows.size(), 40u);
+  const std::string busy = S2CellId(inside).parent(12).ToToken();
+  int64_t total = 0;
+  bool saw_busy = false;
+  std::set<std::string> cells;
+  for (const AggregateRow& row : r->rows) {
+    cells.insert(row.key[0]);
+    const S2LatLng c(S2CellId::FromToken(row.key[0]).ToPoint());
+    EXPECT_NEAR(c.lat().degrees(), 51.505, 0.05);
+    total += row.value.get<int64_t>();
+    if (row.key[0] == busy) {
+      saw_busy = true;
+      EXPECT_EQ(row.value, 3);
+    } else {
+      EXPECT_EQ(row.value, 0) << row.key[0];  // empty cells are released too
+    }
+  }
+  EXPECT_TRUE(saw_busy);
+  EXPECT_EQ(total, 3);  // the record outside the area is not counted
+  EXPECT_EQ(cells.size(), r->rows.size());
+}
+
+TEST_F(AggregateTest, PolygonAreaCoversLessThanItsBox) {
+  const config::Area box{.min_latitude = 51.40,
+                         .min_longitude = -0.30,
+                         .max_latitude = 51.60,
+                         .max_longitude = 0.00};
+  config::Area triangle = box;
+  triangle.polygon = {{51.40, -0.30}, {51.40, 0.00}, {51.60, -0.30}};
+  auto cells = [&](const config::Area& area) -> size_t {
+    AggregateSpec spec;
+    spec.metric = Metric::kCount;
+    spec.group_by = {
+        GroupBy{.kind = GroupBy::Kind::kCell, .cell_level = 11, .spec = "cell:11"}};
+    spec.epsilon = 1;
+    spec.cell_area = area;
+    auto r = Run(spec, [](Aggregator&) {});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->rows.size() : 0;
+  };
+  const size_t in_box = cells(box), in_triangle = cells(triangle);
+  EXPECT_GT(in_triangle, 0u);
+  EXPECT_LT(in_triangle, in_box);
+  EXPECT_GT(in_triangle, in_box / 4);  // about half of the box
+}
+
+TEST_F(AggregateTest, TooManyAreaCellsAreRefused) {
+  AggregateSpec spec;
+  spec.metric = Metric::kCount;
+  spec.group_by = {
+      GroupBy{.kind = GroupBy::Kind::kCell, .cell_level = 20, .spec = "cell:20"}};
+  spec.epsilon = 1;
+  spec.cell_area = config::Area{
+      .min_latitude = 51, .min_longitude = -1, .max_latitude = 52, .max_longitude = 0};
+  auto a = Aggregator::Create(stream_, spec);
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(std::string(a.status().message()).find("coarser"), std::string::npos);
+}
+
+// The bounding guarantee of the issue: one subject with 10,000 records
+// moves a count by at most L0 * Linf, whatever it does.
+TEST_F(AggregateTest, TenThousandRecordsMoveACountByAtMostL0TimesLinf) {
+  AggregateSpec spec = DailyCount();
+  spec.max_partitions = 2;
+  spec.max_records_per_partition = 7;
+  auto fill_base = [](Aggregator& a) {
+    for (int s = 0; s < 40; ++s) {
+      ASSERT_TRUE(
+          a.Add(absl::StrCat("base", s), Us(Day(1 + s % 3, s % 24)), 0, json::object())
+              .ok());
+    }
+  };
+  auto without = Run(spec, fill_base);
+  auto with = Run(spec, [&](Aggregator& a) {
+    fill_base(a);
+    for (int i = 0; i < 10'000; ++i) {
+      ASSERT_TRUE(
+          a.Add("heavy", Us(Day(1 + i % 3, (i / 3) % 24)), 0, json::object()).ok());
+    }
+  });
+  ASSERT_TRUE(without.ok() && with.ok());
+  auto a = Rows(*without), b = Rows(*with);
+  int64_t moved = 0;
+  for (const auto& [k, v] : b) {
+    const int64_t d = v.get<int64_t>() - a[k].get<int64_t>();
+    EXPECT_GE(d, 0);
+    EXPECT_LE(d, spec.max_records_per_partition) << k;  // Linf per partition
+    moved += d;
+  }
+  EXPECT_LE(moved, spec.max_partitions * spec.max_records_per_partition);
+  EXPECT_EQ(moved, spec.max_partitions * spec.max_records_per_partition);
+  EXPECT_EQ(with->dropped_by_bounding, 10'000 - 14);
+}
+
+TEST(GaussianLossTest, RhoIsChargedAndConvertsWithinEpsilon) {
+  const config::Stream stream = MeterStream();
+  AggregateSpec spec = DailyCount();
+  spec.mechanism = Mechanism::kGaussian;
+  spec.delta = 1e-6;
+  auto a = Aggregator::Create(stream, spec);
+  ASSERT_TRUE(a.ok()) << a.status();
+  const PrivacyLoss loss = (*a)->loss();
+  EXPECT_EQ(loss.epsilon, 0);
+  EXPECT_GT(loss.rho, 0);
+  EXPECT_EQ(loss.rho_delta, 1e-6);
+  EXPECT_LE(loss.TotalEpsilon(), spec.epsilon);
+  EXPECT_NEAR(loss.TotalEpsilon(), spec.epsilon, 1e-6);
+  // With partition selection: half the epsilon is pure, half converted rho.
+  spec.from.reset();
+  a = Aggregator::Create(stream, spec);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_DOUBLE_EQ((*a)->loss().epsilon, spec.epsilon / 2);
+  EXPECT_DOUBLE_EQ((*a)->loss().TotalDelta(), spec.delta);
+  EXPECT_LE((*a)->loss().TotalEpsilon(), spec.epsilon);
+  InsecureDeterministicRandomForTesting random(3);
+  ExactNoise noise(random);
+  auto r = (*a)->Release(noise);
+  ASSERT_TRUE(r.ok()) << r.status();
 }
 
 TEST(AggregateSpecTest, RejectsBadQueries) {

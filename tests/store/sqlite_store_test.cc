@@ -141,7 +141,7 @@ TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   store->reset();
 
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
   EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x50525643));
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(RawQuery(path, "PRAGMA page_size"), "16384");
@@ -152,7 +152,7 @@ TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
             "6");
   // Reopening a current file changes nothing.
   ASSERT_TRUE(OpenStore("sqlite:empty.db", dir_.path()).ok());
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {

@@ -715,6 +715,82 @@ TEST_P(StoreConformanceTest, ConcurrentChargesNeverOverspend) {
   EXPECT_LE(store_->SpentBudget("research-2024", 7).value().epsilon, 1.0 + 1e-9);
 }
 
+TEST_P(StoreConformanceTest, RhoChargesComposeUnderZcdp) {
+  // Ten Gaussian releases of rho 0.002 each, converted at delta 1e-6 each.
+  // One alone is (0.334, 1e-6)-DP, so summing epsilons would allow two;
+  // summing rho and converting once allows all ten within (1, 1e-5).
+  const BudgetSpent cap{1.0, 1e-5};
+  auto gaussian = [](std::string key) {
+    BudgetCharge c = Charge(std::move(key), 0);
+    c.rho = 0.002;
+    c.rho_delta = 1e-6;
+    return c;
+  };
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<BudgetCharge> c =
+        store_->ChargeBudget(gaussian("g" + std::to_string(i)), cap);
+    ASSERT_TRUE(c.ok()) << i << ": " << c.status();
+  }
+  // The eleventh needs delta beyond the cap.
+  EXPECT_EQ(store_->ChargeBudget(gaussian("g10"), cap).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  absl::StatusOr<BudgetSpent> spent = store_->SpentBudget("research-2024", 7);
+  ASSERT_TRUE(spent.ok());
+  EXPECT_NEAR(spent->rho, 0.02, 1e-12);
+  EXPECT_NEAR(spent->rho_delta, 1e-5, 1e-15);
+  EXPECT_LE(spent->TotalEpsilon(), 1.0);
+  EXPECT_GT(spent->TotalEpsilon(), 0.95);
+  // A cached repeat returns its rho.
+  absl::StatusOr<BudgetCharge> again = store_->ChargeBudget(gaussian("g3"), cap);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->rho, 0.002);
+  EXPECT_EQ(again->rho_delta, 1e-6);
+  // Pure epsilon and converted rho share the epsilon cap.
+  EXPECT_EQ(store_->ChargeBudget(Charge("pure", 0.05), cap).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  BudgetCharge bad = gaussian("bad");
+  bad.rho_delta = 0;
+  EXPECT_EQ(store_->ChargeBudget(bad, cap).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// --- Releases ----------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, ReleasesArePublishedOnceAndListed) {
+  ReleaseRow r;
+  r.id = "rel-b";
+  r.agreement = "public-footfall";
+  r.stream = "footfall.counts";
+  r.title = "Hourly pedestrians";
+  r.created = kT0;
+  r.summary = "{\"id\":\"rel-b\"}";
+  r.body = "{\"rows\":[]}";
+  ASSERT_TRUE(store_->releases().InsertRelease(r).ok());
+  EXPECT_EQ(store_->releases().InsertRelease(r).code(), absl::StatusCode::kAlreadyExists);
+  ReleaseRow earlier = r;
+  earlier.id = "rel-a";
+  earlier.created = kT0 - absl::Hours(1);
+  ASSERT_TRUE(store_->releases().InsertRelease(earlier).ok());
+  ReleaseRow empty = r;
+  empty.id = "";
+  EXPECT_EQ(store_->releases().InsertRelease(empty).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  absl::StatusOr<std::optional<ReleaseRow>> found =
+      store_->releases().FindRelease("rel-b");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->body, r.body);
+  EXPECT_EQ((*found)->summary, r.summary);
+  EXPECT_EQ((*found)->created, kT0);
+  EXPECT_FALSE(store_->releases().FindRelease("nope").value().has_value());
+  absl::StatusOr<std::vector<ReleaseRow>> all = store_->releases().ListReleases();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "rel-a");
+  EXPECT_EQ((*all)[1].id, "rel-b");
+  EXPECT_EQ((*all)[1].title, "Hourly pedestrians");
+}
+
 // --- Meta ------------------------------------------------------------------
 
 TEST_P(StoreConformanceTest, MetaPutGet) {

@@ -66,7 +66,9 @@ const std::vector<TableSpec>& Tables() {
         {"epsilon", Col::kFloat8},
         {"delta", Col::kFloat8},
         {"time_us", Col::kInt64},
-        {"result", Col::kBytes}}},
+        {"result", Col::kBytes},
+        {"rho", Col::kFloat8},
+        {"rho_delta", Col::kFloat8}}},
       {"tokens",
        {{"id", Col::kInt64},
         {"token_hash", Col::kBytes},
@@ -90,6 +92,14 @@ const std::vector<TableSpec>& Tables() {
        {{"level", Col::kInt32}, {"idx", Col::kInt64}, {"hash", Col::kBytes}}},
       {"log_checkpoints",
        {{"size", Col::kInt64}, {"note", Col::kBytes}, {"created_us", Col::kInt64}}},
+      {"releases",
+       {{"id", Col::kBytes},
+        {"agreement", Col::kBytes},
+        {"stream", Col::kBytes},
+        {"title", Col::kBytes},
+        {"created_us", Col::kInt64},
+        {"summary", Col::kBytes},
+        {"body", Col::kBytes}}},
   };
   return *tables;
 }

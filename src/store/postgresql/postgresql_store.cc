@@ -255,7 +255,8 @@ class PgStore final : public Store {
         keys_(*pool_),
         tokens_(NewPostgresqlTokenStore(*pool_)),
         rights_(NewPostgresqlRightsStore(*pool_)),
-        log_(NewPostgresqlLogStore(*pool_)) {}
+        log_(NewPostgresqlLogStore(*pool_)),
+        releases_(NewPostgresqlReleaseStore(*pool_)) {}
 
   absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) override {
     if (n <= 0 || n > kMaxReserve) {
@@ -485,6 +486,7 @@ class PgStore final : public Store {
   TokenStore& tokens() override { return *tokens_; }
   RightsStore& rights() override { return *rights_; }
   LogStore& log() override { return *log_; }
+  ReleaseStore& releases() override { return *releases_; }
 
   absl::Status AppendConsentEvent(const ConsentEvent& event) override {
     constexpr absl::string_view kOp = "append consent event";
@@ -557,9 +559,15 @@ class PgStore final : public Store {
       return absl::InvalidArgumentError("charge budget: result is too long");
     }
     auto valid = [](double v) { return std::isfinite(v) && v >= 0; };
-    if (!valid(charge.epsilon) || !valid(charge.delta)) {
+    if (!valid(charge.epsilon) || !valid(charge.delta) || !valid(charge.rho) ||
+        !valid(charge.rho_delta)) {
       return absl::InvalidArgumentError(
-          "charge budget: epsilon and delta must be finite and non-negative");
+          "charge budget: epsilon, delta, rho and rho_delta must be finite and "
+          "non-negative");
+    }
+    if (charge.rho_delta >= 1 || (charge.rho > 0 && charge.rho_delta <= 0)) {
+      return absl::InvalidArgumentError(
+          "charge budget: rho needs a conversion delta in (0, 1)");
     }
     if (!valid(cap.epsilon) || !valid(cap.delta)) {
       return absl::InvalidArgumentError(
@@ -583,7 +591,7 @@ class PgStore final : public Store {
       ASSIGN_OR_RETURN(
           Result r,
           conn->Exec(
-              "SELECT epsilon, delta, time_us, result FROM budget_charges "
+              "SELECT epsilon, delta, time_us, result, rho, rho_delta FROM budget_charges "
               "WHERE agreement = $1 AND period = $2 AND query_key = $3",
               Params().Text(charge.agreement).Int64(charge.period).Text(charge.query_key),
               kOp));
@@ -596,15 +604,19 @@ class PgStore final : public Store {
         cached.delta = r.Float8(0, 1);
         cached.time = FromMicros(r.Int64(0, 2));
         cached.result = r.Bytes(0, 3);
+        cached.rho = r.Float8(0, 4);
+        cached.rho_delta = r.Float8(0, 5);
         return cached;  // rolled back: nothing written
       }
     }
     ASSIGN_OR_RETURN(BudgetSpent spent, Spent(*conn, charge.agreement, charge.period));
-    auto fits = [](double spent, double add, double cap) {
-      return spent + add <= cap * (1 + kBudgetRelativeTolerance);
+    const BudgetSpent after{spent.epsilon + charge.epsilon, spent.delta + charge.delta,
+                            spent.rho + charge.rho, spent.rho_delta + charge.rho_delta};
+    auto fits = [](double total, double cap) {
+      return total <= cap * (1 + kBudgetRelativeTolerance);
     };
-    if (!fits(spent.epsilon, charge.epsilon, cap.epsilon) ||
-        !fits(spent.delta, charge.delta, cap.delta)) {
+    if (!fits(after.TotalEpsilon(), cap.epsilon) ||
+        !fits(after.TotalDelta(), cap.delta)) {
       auto remaining = [](double cap, double spent) {
         const double left = cap - spent;
         return left <= cap * kBudgetRelativeTolerance ? 0.0 : left;
@@ -612,13 +624,16 @@ class PgStore final : public Store {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "budget of agreement '%s' for period %d exhausted: remaining epsilon %.6g, "
           "delta %.6g; the query needs epsilon %.6g, delta %.6g",
-          charge.agreement, charge.period, remaining(cap.epsilon, spent.epsilon),
-          remaining(cap.delta, spent.delta), charge.epsilon, charge.delta));
+          charge.agreement, charge.period, remaining(cap.epsilon, spent.TotalEpsilon()),
+          remaining(cap.delta, spent.TotalDelta()),
+          BudgetSpent{charge.epsilon, charge.delta, charge.rho, charge.rho_delta}
+              .TotalEpsilon(),
+          charge.delta + charge.rho_delta));
     }
     RETURN_IF_ERROR(
         conn->Exec("INSERT INTO budget_charges (agreement, period, query_key, "
-                   "epsilon, delta, time_us, result) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                   "epsilon, delta, time_us, result, rho, rho_delta) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                    Params()
                        .Text(charge.agreement)
                        .Int64(charge.period)
@@ -626,7 +641,9 @@ class PgStore final : public Store {
                        .Float8(charge.epsilon)
                        .Float8(charge.delta)
                        .Int64(ToMicros(charge.time))
-                       .Bytes(charge.result),
+                       .Bytes(charge.result)
+                       .Float8(charge.rho)
+                       .Float8(charge.rho_delta),
                    kOp)
             .status());
     RETURN_IF_ERROR(txn->Commit());
@@ -694,11 +711,13 @@ class PgStore final : public Store {
                                     int64_t period) {
     ASSIGN_OR_RETURN(Result r,
                      conn.Exec("SELECT coalesce(sum(epsilon), 0)::float8, "
-                               "coalesce(sum(delta), 0)::float8 FROM "
+                               "coalesce(sum(delta), 0)::float8, "
+                               "coalesce(sum(rho), 0)::float8, "
+                               "coalesce(sum(rho_delta), 0)::float8 FROM "
                                "budget_charges WHERE agreement = $1 AND "
                                "period = $2",
                                Params().Text(agreement).Int64(period), "spent budget"));
-    return BudgetSpent{r.Float8(0, 0), r.Float8(0, 1)};
+    return BudgetSpent{r.Float8(0, 0), r.Float8(0, 1), r.Float8(0, 2), r.Float8(0, 3)};
   }
 
   absl::Status LockPartitions(Connection& conn) {
@@ -878,6 +897,7 @@ class PgStore final : public Store {
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<RightsStore> rights_;
   std::unique_ptr<LogStore> log_;
+  std::unique_ptr<ReleaseStore> releases_;
 
   absl::Mutex id_mu_;
   int64_t block_next_ ABSL_GUARDED_BY(id_mu_) = 0;

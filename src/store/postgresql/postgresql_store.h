@@ -26,6 +26,9 @@ std::unique_ptr<TokenStore> NewPostgresqlTokenStore(ConnectionPool& pool);
 std::unique_ptr<RightsStore> NewPostgresqlRightsStore(ConnectionPool& pool);
 std::unique_ptr<LogStore> NewPostgresqlLogStore(ConnectionPool& pool);
 
+// Published DP releases over `pool` (postgresql/releases.cc).
+std::unique_ptr<ReleaseStore> NewPostgresqlReleaseStore(ConnectionPool& pool);
+
 }  // namespace privacity::store::postgresql_internal
 
 #endif  // PRIVACITY_STORE_POSTGRESQL_POSTGRESQL_STORE_H_

@@ -153,6 +153,23 @@ CREATE TABLE rights_requests (
 );
 CREATE INDEX rights_requests_by_subject ON rights_requests (blind_index);
 )sql",
+    // 2 -> 3: zCDP in the DP ledger, and published DP releases.
+    R"sql(
+ALTER TABLE budget_charges
+  ADD COLUMN rho double precision NOT NULL DEFAULT 0 CHECK (rho >= 0),
+  ADD COLUMN rho_delta double precision NOT NULL DEFAULT 0 CHECK (rho_delta >= 0);
+
+CREATE TABLE releases (
+  id text PRIMARY KEY,
+  agreement text NOT NULL,
+  stream text NOT NULL,
+  title text NOT NULL,
+  created_us bigint NOT NULL,
+  summary bytea NOT NULL,
+  body bytea NOT NULL
+);
+CREATE INDEX releases_by_created ON releases (created_us);
+)sql",
 };
 
 constexpr char kApplication[] = "privacity";

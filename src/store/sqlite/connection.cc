@@ -82,15 +82,16 @@ constexpr const char* kStatements[] = {
     // kDeleteConsent
     "DELETE FROM consent_events WHERE blind_index = ?1",
     // kFindCharge
-    "SELECT epsilon, delta, time_us, result FROM budget_charges "
+    "SELECT epsilon, delta, time_us, result, rho, rho_delta FROM budget_charges "
     "WHERE agreement = ?1 AND period = ?2 AND query_key = ?3",
     // kSpentBudget
-    "SELECT total(epsilon), total(delta) FROM budget_charges "
+    "SELECT total(epsilon), total(delta), total(rho), total(rho_delta) "
+    "FROM budget_charges "
     "WHERE agreement = ?1 AND period = ?2",
     // kInsertCharge
     "INSERT INTO budget_charges "
-    "(agreement, period, query_key, epsilon, delta, time_us, result) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "(agreement, period, query_key, epsilon, delta, time_us, result, rho, rho_delta) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     // kGetMeta
     "SELECT value FROM meta WHERE key = ?1",
     // kPutMeta

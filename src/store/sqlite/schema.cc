@@ -140,6 +140,24 @@ CREATE TABLE ingest_keys (
 ) WITHOUT ROWID;
 CREATE INDEX ingest_keys_by_time ON ingest_keys (time_us);
 )sql",
+    // 3 -> 4: zCDP in the DP ledger (rho and the delta it is converted at),
+    // and published DP releases.
+    R"sql(
+ALTER TABLE budget_charges ADD COLUMN rho REAL NOT NULL DEFAULT 0 CHECK (rho >= 0);
+ALTER TABLE budget_charges ADD COLUMN rho_delta REAL NOT NULL DEFAULT 0
+  CHECK (rho_delta >= 0);
+
+CREATE TABLE releases (
+  id TEXT PRIMARY KEY NOT NULL,
+  agreement TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  title TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  summary BLOB NOT NULL,
+  body BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX releases_by_created ON releases (created_us);
+)sql",
 };
 
 absl::Status CheckVersion(Connection& conn, int64_t version) {

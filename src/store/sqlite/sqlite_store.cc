@@ -310,7 +310,8 @@ class SqliteStore final : public Store {
         keys_(*pool_),
         tokens_(NewSqliteTokenStore(*pool_)),
         rights_(NewSqliteRightsStore(*pool_)),
-        log_(NewSqliteLogStore(*pool_)) {}
+        log_(NewSqliteLogStore(*pool_)),
+        releases_(NewSqliteReleaseStore(*pool_)) {}
 
   absl::StatusOr<int64_t> ReserveRecordIds(int64_t n) override {
     if (n <= 0 || n > kMaxReserve) {
@@ -601,6 +602,7 @@ class SqliteStore final : public Store {
   TokenStore& tokens() override { return *tokens_; }
   RightsStore& rights() override { return *rights_; }
   LogStore& log() override { return *log_; }
+  ReleaseStore& releases() override { return *releases_; }
 
   absl::Status AppendConsentEvent(const ConsentEvent& event) override {
     constexpr absl::string_view kOp = "append consent event";
@@ -674,9 +676,15 @@ class SqliteStore final : public Store {
       return absl::InvalidArgumentError("charge budget: result is too long");
     }
     auto valid = [](double v) { return std::isfinite(v) && v >= 0; };
-    if (!valid(charge.epsilon) || !valid(charge.delta)) {
+    if (!valid(charge.epsilon) || !valid(charge.delta) || !valid(charge.rho) ||
+        !valid(charge.rho_delta)) {
       return absl::InvalidArgumentError(
-          "charge budget: epsilon and delta must be finite and non-negative");
+          "charge budget: epsilon, delta, rho and rho_delta must be finite and "
+          "non-negative");
+    }
+    if (charge.rho_delta >= 1 || (charge.rho > 0 && charge.rho_delta <= 0)) {
+      return absl::InvalidArgumentError(
+          "charge budget: rho needs a conversion delta in (0, 1)");
     }
     if (!valid(cap.epsilon) || !valid(cap.delta)) {
       return absl::InvalidArgumentError(
@@ -705,6 +713,8 @@ class SqliteStore final : public Store {
         cached.delta = sqlite3_column_double(stmt, 1);
         cached.time = FromMicros(sqlite3_column_int64(stmt, 2));
         ReadBytes(stmt, 3, cached.result);
+        cached.rho = sqlite3_column_double(stmt, 4);
+        cached.rho_delta = sqlite3_column_double(stmt, 5);
         return cached;  // the transaction rolls back: nothing was written
       }
       if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
@@ -719,12 +729,16 @@ class SqliteStore final : public Store {
       if (rc != SQLITE_ROW) return conn->Error(rc, kOp);
       spent.epsilon = sqlite3_column_double(stmt, 0);
       spent.delta = sqlite3_column_double(stmt, 1);
+      spent.rho = sqlite3_column_double(stmt, 2);
+      spent.rho_delta = sqlite3_column_double(stmt, 3);
     }
-    auto fits = [](double spent, double add, double cap) {
-      return spent + add <= cap * (1 + kBudgetRelativeTolerance);
+    const BudgetSpent after{spent.epsilon + charge.epsilon, spent.delta + charge.delta,
+                            spent.rho + charge.rho, spent.rho_delta + charge.rho_delta};
+    auto fits = [](double total, double cap) {
+      return total <= cap * (1 + kBudgetRelativeTolerance);
     };
-    if (!fits(spent.epsilon, charge.epsilon, cap.epsilon) ||
-        !fits(spent.delta, charge.delta, cap.delta)) {
+    if (!fits(after.TotalEpsilon(), cap.epsilon) ||
+        !fits(after.TotalDelta(), cap.delta)) {
       // What is left, with rounding dust shown as 0.
       auto remaining = [](double cap, double spent) {
         const double left = cap - spent;
@@ -733,8 +747,11 @@ class SqliteStore final : public Store {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "budget of agreement '%s' for period %d exhausted: remaining epsilon %.6g, "
           "delta %.6g; the query needs epsilon %.6g, delta %.6g",
-          charge.agreement, charge.period, remaining(cap.epsilon, spent.epsilon),
-          remaining(cap.delta, spent.delta), charge.epsilon, charge.delta));
+          charge.agreement, charge.period, remaining(cap.epsilon, spent.TotalEpsilon()),
+          remaining(cap.delta, spent.TotalDelta()),
+          BudgetSpent{charge.epsilon, charge.delta, charge.rho, charge.rho_delta}
+              .TotalEpsilon(),
+          charge.delta + charge.rho_delta));
     }
     {
       ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kInsertCharge));
@@ -746,6 +763,8 @@ class SqliteStore final : public Store {
       sqlite3_bind_double(stmt, 5, charge.delta);
       sqlite3_bind_int64(stmt, 6, ToMicros(charge.time));
       BindBlob(stmt, 7, charge.result);
+      sqlite3_bind_double(stmt, 8, charge.rho);
+      sqlite3_bind_double(stmt, 9, charge.rho_delta);
       RETURN_IF_ERROR(StepDone(*conn, stmt, kOp));
     }
     RETURN_IF_ERROR(txn->Commit());
@@ -763,7 +782,8 @@ class SqliteStore final : public Store {
     sqlite3_bind_int64(stmt, 2, period);
     const int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) return conn->Error(rc, kOp);
-    return BudgetSpent{sqlite3_column_double(stmt, 0), sqlite3_column_double(stmt, 1)};
+    return BudgetSpent{sqlite3_column_double(stmt, 0), sqlite3_column_double(stmt, 1),
+                       sqlite3_column_double(stmt, 2), sqlite3_column_double(stmt, 3)};
   }
 
   absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key) override {
@@ -844,6 +864,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<RightsStore> rights_;
   std::unique_ptr<LogStore> log_;
+  std::unique_ptr<ReleaseStore> releases_;
   absl::Mutex id_mu_;
   // Ids [block_next_, block_end_) are reserved in the database for this
   // instance and not yet handed out.

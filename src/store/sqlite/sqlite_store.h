@@ -29,6 +29,10 @@ std::unique_ptr<TokenStore> NewSqliteTokenStore(ConnectionPool& pool);
 // REQUIRES: `pool` outlives it.
 std::unique_ptr<LogStore> NewSqliteLogStore(ConnectionPool& pool);
 
+// Published DP releases over `pool` (sqlite/releases.cc).
+// REQUIRES: `pool` outlives it.
+std::unique_ptr<ReleaseStore> NewSqliteReleaseStore(ConnectionPool& pool);
+
 }  // namespace privacity::store::sqlite_internal
 
 #endif  // PRIVACITY_STORE_SQLITE_SQLITE_STORE_H_
