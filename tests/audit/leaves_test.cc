@@ -80,6 +80,8 @@ TEST(Leaves, Release) {
                          R"("release":"footfall-hourly-2024-05-01","rows":2400,)",
                          R"("stream":"footfall.counts","time":"2024-05-01T12:00:00Z",)",
                          R"("type":"release","v":1})"));
+  leaf.kind = ReleaseKind::kDpPublic;
+  EXPECT_NE(EncodeLeaf(leaf)->find(R"("kind":"dp_public")"), std::string::npos);
   leaf.epsilon = std::numeric_limits<double>::quiet_NaN();
   EXPECT_FALSE(EncodeLeaf(leaf).ok());
   leaf.epsilon = -1;
