@@ -66,12 +66,14 @@ constexpr absl::string_view kPurposeKeys[] = {"id", "description", "legal_basis"
                                               "prohibited", "mandatory"};
 constexpr absl::string_view kStreamKeys[] = {
     "id",        "description", "subject",     "time",     "location", "epoch",
-    "retention", "linkability", "legal_basis", "purposes", "fields",   "mqtt", "area"};
+    "retention", "linkability", "legal_basis", "purposes", "fields",   "mqtt", "area", "ngsi_ld"};
 constexpr absl::string_view kMqttFeedKeys[] = {"topics", "qos", "format"};
 constexpr absl::string_view kMqttKeys[] = {
     "broker", "client_id",  "username",       "password_file",  "password_env",
     "tls",    "keep_alive", "batch_messages", "batch_delay_ms", "dedupe_window"};
 constexpr absl::string_view kMqttTlsKeys[] = {"ca_file", "cert_file", "key_file"};
+constexpr absl::string_view kNgsiLdKeys[] = {"entity_type", "attributes", "id_field",
+                                             "observed_at"};
 constexpr absl::string_view kFieldKeys[] = {"name",   "type",     "category",
                                             "source", "required", "values",
                                             "min",    "max",      "transform"};
@@ -127,6 +129,22 @@ bool IsId(absl::string_view s) {
   for (char c : s) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
         c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An NGSI-LD short name (entity type or attribute): 1-64 letters, digits,
+// '_' or '-', starting with a letter or '_'. Expanded IRIs are matched by
+// their last segment, so the config names only that.
+bool IsNgsiLdName(absl::string_view s) {
+  if (s.empty() || s.size() > kMaxIdLength) return false;
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_') {
+    return false;
+  }
+  for (char c : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
       return false;
     }
   }
@@ -1082,6 +1100,7 @@ class ConfigParser {
         Error(e->location, what, "'area' needs a 'location' field");
       }
     }
+    if (const Entry* e = view->Find("ngsi_ld")) ParseNgsiLd(*e, stream, what);
 
     // References from the stream to its fields.
     if (!stream.subject_field.empty()) {
@@ -1116,6 +1135,89 @@ class ConfigParser {
         Register(stream_ids_, *id, id_entry->location, "", "stream id")) {
       stream.id = *id;
       config_.streams.push_back(std::move(stream));
+    }
+  }
+
+  // `ngsi_ld`: one mapping or a list of them, each taking one entity type
+  // to this stream. REQUIRES: stream.fields and stream.time_field are parsed.
+  void ParseNgsiLd(const Entry& e, Stream& stream, absl::string_view stream_what) {
+    const std::string what = absl::StrCat(stream_what, " ngsi_ld");
+    auto parse_one = [&](const YAML::Node& node, SourceLocation at) {
+      const std::optional<MapView> view = AsMap(node, at, what);
+      if (!view.has_value()) return;
+      CheckKeys(*view, what, kNgsiLdKeys);
+      NgsiLdMapping m;
+      m.location = view->location;
+      if (const Entry* t = Required(*view, "entity_type", what)) {
+        if (auto v = String(*t, what)) {
+          if (!IsNgsiLdName(*v)) {
+            Error(t->location, what,
+                  absl::StrCat("'entity_type' ", Quote(*v),
+                               " is not an NGSI-LD short name (1 to 64 letters, digits, "
+                               "'_' or '-', starting with a letter or '_')"));
+          } else if (Register(ngsi_types_, *v, t->location, what,
+                              "NGSI-LD entity type")) {
+            m.entity_type = *v;
+          }
+        }
+      }
+      // A field may receive one input only.
+      absl::flat_hash_map<std::string, SourceLocation> targets;
+      auto target = [&](const Entry& ref, const std::string& field,
+                        absl::string_view role) {
+        const Field* f = stream.FindField(field);
+        if (f == nullptr) {
+          Error(ref.location, what, UndeclaredField(role, stream, field));
+          return false;
+        }
+        return Register(targets, field, ref.location, what, "target field");
+      };
+      if (const Entry* a = view->Find("attributes")) {
+        if (std::optional<MapView> attrs = AsMap(a->value, a->location, what)) {
+          for (const Entry& attr : attrs->entries) {
+            if (!IsNgsiLdName(attr.key)) {
+              Error(attr.key_location, what,
+                    absl::StrCat("attribute ", Quote(attr.key),
+                                 " is not an NGSI-LD short name (write the last segment "
+                                 "of an expanded IRI)"));
+              continue;
+            }
+            std::optional<std::string> field = String(attr, what);
+            if (!field.has_value()) continue;
+            if (target(attr, *field, "target"))
+              m.attributes.emplace_back(attr.key, *field);
+          }
+        }
+      }
+      if (const Entry* f = view->Find("id_field")) {
+        if (auto v = NonEmptyString(*f, what); v && target(*f, *v, "id")) {
+          const Field* field = stream.FindField(*v);
+          if (field->type != FieldType::kString) {
+            Error(f->location, what,
+                  absl::StrCat("the id field '", *v, "' must be of type string, not ",
+                               Sv(ToString(field->type))));
+          }
+          m.id_field = *v;
+        }
+      }
+      m.observed_at = stream.time_field;
+      if (const Entry* o = view->Find("observed_at")) {
+        if (auto v = NonEmptyString(*o, what)) {
+          m.observed_at = *v;
+          CheckFieldRef(stream, *v, FieldType::kTime, *o, "observed_at", what);
+        }
+      }
+      if (m.attributes.empty() && m.id_field.empty()) {
+        Error(m.location, what, "maps no attribute: give 'attributes' or 'id_field'");
+      }
+      stream.ngsi_ld.push_back(std::move(m));
+    };
+    if (e.value.IsSequence()) {
+      if (e.value.size() == 0) Error(e.location, what, "'ngsi_ld' must not be empty");
+      for (const YAML::Node& item : e.value)
+        parse_one(item, LocationOf(item, e.location));
+    } else {
+      parse_one(e.value, e.location);
     }
   }
 
@@ -2197,7 +2299,7 @@ class ConfigParser {
   std::vector<ConfigError> errors_;
   size_t dropped_errors_ = 0;
   absl::flat_hash_map<std::string, SourceLocation> purpose_ids_, party_ids_, stream_ids_,
-      agreement_ids_, sensor_ids_;
+      agreement_ids_, sensor_ids_, ngsi_types_;
   // MQTT topic filters already claimed by a stream; where a feed was declared.
   absl::flat_hash_map<std::string, SourceLocation> topic_filters_;
   std::optional<SourceLocation> mqtt_feed_at_;

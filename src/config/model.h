@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -134,6 +135,18 @@ struct Area {
   std::vector<std::pair<double, double>> polygon;
 };
 
+// How NGSI-LD entities of one type become records of a stream
+// (docs/config.md#ngsi_ld). Attribute names are matched by their short name
+// (the last segment of an expanded IRI); attributes not listed are dropped.
+struct NgsiLdMapping {
+  std::string entity_type;  // short name, e.g. "Vehicle"
+  // attribute short name -> stream field, in the order written
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::string id_field;     // the field the entity id goes to; empty: dropped
+  std::string observed_at;  // the time field for the observation time
+  SourceLocation location;
+};
+
 struct Stream {
   std::string id;  // "energy.meter_readings"
   std::string description;
@@ -155,6 +168,7 @@ struct Stream {
   // Where the stream's sensors are: the public cell domain of its DP
   // releases (the city's area when absent).
   std::optional<Area> area;
+  std::vector<NgsiLdMapping> ngsi_ld;  // entity types read into this stream
   SourceLocation location;
 
   const Field* FindField(std::string_view name) const {

@@ -147,7 +147,24 @@ void WriteStream(YAML::Emitter& out, const Stream& s) {
   if (s.area) WriteArea(out, *s.area);
   out << YAML::Key << "fields" << YAML::Value << YAML::BeginSeq;
   for (const Field& f : s.fields) WriteField(out, f);
-  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::EndSeq;
+  if (!s.ngsi_ld.empty()) {
+    out << YAML::Key << "ngsi_ld" << YAML::Value << YAML::BeginSeq;
+    for (const NgsiLdMapping& m : s.ngsi_ld) {
+      out << YAML::BeginMap;
+      Text(out, "entity_type", m.entity_type);
+      if (!m.attributes.empty()) {
+        out << YAML::Key << "attributes" << YAML::Value << YAML::BeginMap;
+        for (const auto& [attribute, field] : m.attributes) Text(out, attribute, field);
+        out << YAML::EndMap;
+      }
+      if (!m.id_field.empty()) Text(out, "id_field", m.id_field);
+      Text(out, "observed_at", m.observed_at);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
 }
 
 void WriteMqtt(YAML::Emitter& out, const MqttBroker& m) {

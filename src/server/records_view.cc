@@ -1,9 +1,11 @@
 #include "server/records_view.h"
 
+#include <limits>
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -38,7 +40,58 @@ void Coarsen(const config::Field& field, const policy::Obligations& ob, json& va
   }
 }
 
+constexpr char kCursorVersion = 1;
+constexpr size_t kCursorBinding = 16;
+
+// SHA-256 over the query, each part length-prefixed so no two queries
+// share an encoding.
+std::string QueryBinding(const policy::AccessRequest& request) {
+  std::string text = "privacity.records-cursor.v1";
+  auto add = [&text](std::string_view part) {
+    absl::StrAppend(&text, part.size(), ":");
+    text.append(part.data(), part.size());
+  };
+  add(request.party);
+  add(request.stream);
+  add(request.purpose);
+  add(request.from ? absl::StrCat(absl::ToUnixMicros(*request.from)) : "-");
+  add(request.to ? absl::StrCat(absl::ToUnixMicros(*request.to)) : "-");
+  for (const std::string& f : request.fields) add(f);
+  return crypto::Sha256(text).substr(0, kCursorBinding);
+}
+
 }  // namespace
+
+std::string EncodeRecordsCursor(const policy::AccessRequest& request, int64_t last_id) {
+  std::string bytes(1, kCursorVersion);
+  const uint64_t id = static_cast<uint64_t>(last_id);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    bytes.push_back(static_cast<char>((id >> shift) & 0xff));
+  }
+  bytes += QueryBinding(request);
+  std::string out;
+  absl::WebSafeBase64Escape(bytes, &out);  // unpadded
+  return out;
+}
+
+absl::StatusOr<int64_t> DecodeRecordsCursor(const policy::AccessRequest& request,
+                                            std::string_view cursor) {
+  const absl::Status invalid = absl::InvalidArgumentError(
+      "the cursor is not one this server gave for this query (same stream, purpose, "
+      "from, to and fields); start again without it");
+  std::string bytes;
+  if (cursor.size() > 64 ||
+      !absl::WebSafeBase64Unescape(absl::string_view(cursor.data(), cursor.size()),
+                                   &bytes) ||
+      bytes.size() != 1 + 8 + kCursorBinding || bytes[0] != kCursorVersion) {
+    return invalid;
+  }
+  if (!crypto::ConstantTimeEquals(bytes.substr(9), QueryBinding(request))) return invalid;
+  uint64_t id = 0;
+  for (int i = 1; i <= 8; ++i) id = (id << 8) | static_cast<unsigned char>(bytes[i]);
+  if (id > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return invalid;
+  return static_cast<int64_t>(id);
+}
 
 absl::Status ReleaseRows(Trust& trust, const policy::AccessRequest& request,
                          const policy::Obligations& ob, const RecordsReadOptions& options,

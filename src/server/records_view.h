@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
@@ -39,6 +40,18 @@ struct RecordsReadResult {
 absl::StatusOr<RecordsReadResult> ReadRecords(
     Trust& trust, const policy::AccessRequest& request, const RecordsReadOptions& options,
     const std::function<absl::Status(const std::string& row)>& emit);
+
+// Page cursors of a records read: opaque to clients, bound to the query.
+// A cursor is base64url(0x01 || last scanned row id, 8 bytes big-endian ||
+// the first 16 bytes of SHA-256 over the query: party, stream, purpose,
+// from, to and fields). It carries no personal data and grants nothing:
+// every page is decided afresh; the binding only stops a cursor from being
+// replayed onto another stream, party, purpose, window or field list.
+std::string EncodeRecordsCursor(const policy::AccessRequest& request, int64_t last_id);
+// The row id to continue after. InvalidArgument when `cursor` is not one
+// this function's inverse made for the same query.
+absl::StatusOr<int64_t> DecodeRecordsCursor(const policy::AccessRequest& request,
+                                            std::string_view cursor);
 
 // Receives each released row.
 using RowSink = std::function<absl::Status(const nlohmann::ordered_json& row)>;

@@ -20,6 +20,7 @@
 #include "server/dpia_routes.h"
 #include "server/oidc_setup.h"
 #include "server/me_routes.h"
+#include "server/ngsi_routes.h"
 #include "server/records_view.h"
 #include "server/register_routes.h"
 #include "server/release_routes.h"
@@ -411,6 +412,7 @@ absl::Status ApiService::RegisterCoreRoutes() {
                               bind(&ApiService::PostAggregate)));
   // Budgets, public releases and publishing them (server/release_routes.h).
   RETURN_IF_ERROR(RegisterDpRoutes(router_, trust_));
+  RETURN_IF_ERROR(RegisterNgsiLdRoutes(router_, trust_, metrics_));
   // The transparency log (C2SP tlog-tiles and proofs), open to anyone.
   auto log = [this](HttpResponse (*fn)(AuditTrail&, const HttpRequest&)) {
     return [this, fn](const RouteRequest& r) { return fn(trust_.audit(), r.http); };
@@ -554,11 +556,17 @@ HttpResponse ApiService::GetRecords(const RouteRequest& request) {
   }
   RecordsReadOptions read;
   read.limit = options_.default_read_limit;
-  if (const std::string after = request.Query("after"); !after.empty()) {
-    if (!absl::SimpleAtoi(after, &read.after_id) || read.after_id < 0) {
-      return ErrorResponse(400, "invalid-argument",
-                           "the query parameter 'after' must be a non-negative integer");
+  if (!request.Query("after").empty()) {
+    return ErrorResponse(400, "invalid-argument",
+                         "the query parameter 'after' is replaced by the opaque 'cursor' "
+                         "(from X-Next-Cursor)");
+  }
+  if (const std::string cursor = request.Query("cursor"); !cursor.empty()) {
+    absl::StatusOr<int64_t> after = DecodeRecordsCursor(access, cursor);
+    if (!after.ok()) {
+      return ErrorResponse(400, "invalid-cursor", std::string(after.status().message()));
     }
+    read.after_id = *after;
   }
   if (const std::string limit = request.Query("limit"); !limit.empty()) {
     if (!absl::SimpleAtoi(limit, &read.limit) || read.limit < 1 ||
@@ -569,12 +577,20 @@ HttpResponse ApiService::GetRecords(const RouteRequest& request) {
                        options_.max_read_limit, "]"));
     }
   }
+  // NDJSON unless the client asks for JSON only.
+  const std::string accept = request.http.Header("accept");
+  const bool json_array = accept.find("application/json") != std::string::npos &&
+                          accept.find("ndjson") == std::string::npos;
   HttpResponse response;
-  response.content_type = "application/x-ndjson";
+  response.content_type = json_array ? "application/json" : "application/x-ndjson";
+  if (json_array) response.body = "{\"records\":[";
+  bool first_row = true;
   absl::StatusOr<RecordsReadResult> result =
-      ReadRecords(trust_, access, read, [&response](const std::string& row) {
+      ReadRecords(trust_, access, read, [&](const std::string& row) {
+        if (json_array && !first_row) response.body += ',';
+        first_row = false;
         response.body += row;
-        response.body += '\n';
+        if (!json_array) response.body += '\n';
         return absl::OkStatus();
       });
   if (!result.ok()) {
@@ -587,9 +603,11 @@ HttpResponse ApiService::GetRecords(const RouteRequest& request) {
     return ErrorResponse(403, code, result->decision.detail);
   }
   response.headers.emplace_back("X-Records-Withheld", absl::StrCat(result->withheld));
+  std::string next;
   if (result->more) {
+    next = EncodeRecordsCursor(access, result->last_id);
     std::map<std::string, std::string> query = request.http.query;
-    query["after"] = absl::StrCat(result->last_id);
+    query["cursor"] = next;
     query["limit"] = absl::StrCat(read.limit);
     std::string link =
         absl::StrCat("/v1/streams/", PercentEncode(stream->id), "/records?");
@@ -599,7 +617,12 @@ HttpResponse ApiService::GetRecords(const RouteRequest& request) {
       first = false;
     }
     response.headers.emplace_back("Link", absl::StrCat("<", link, ">; rel=\"next\""));
-    response.headers.emplace_back("X-Next-Cursor", absl::StrCat(result->last_id));
+    response.headers.emplace_back("X-Next-Cursor", next);
+  }
+  if (json_array) {
+    absl::StrAppend(&response.body, "],\"next_cursor\":",
+                    next.empty() ? "null" : absl::StrCat("\"", next, "\""),
+                    ",\"withheld\":", result->withheld, "}");
   }
   return response;
 }

@@ -177,7 +177,7 @@ TEST(LoaderTest, DemoCityLoads) {
   ASSERT_EQ(note->transforms.size(), 1u);
   EXPECT_EQ(note->transforms[0].patterns.size(), 4u);
 
-  EXPECT_EQ(config->agreements.size(), 7u);
+  EXPECT_GE(config->agreements.size(), 7u);
   EXPECT_GE(config->sensors.size(), 6u);
   for (const Stream& s : config->streams) {
     const bool has_sensor =

@@ -230,10 +230,10 @@ TEST_F(ApiTest, IngestedRecordsReadBackAsPartyWithCursor) {
     const std::string next = HeaderOf(r, "X-Next-Cursor");
     if (next.empty()) break;
     const std::string link = HeaderOf(r, "Link");
-    EXPECT_NE(link.find("after=" + next), std::string::npos) << link;
+    EXPECT_NE(link.find("cursor=" + next), std::string::npos) << link;
     EXPECT_NE(link.find("rel=\"next\""), std::string::npos) << link;
     EXPECT_NE(link.find("purpose=grid-planning"), std::string::npos) << link;
-    query["after"] = next;
+    query["cursor"] = next;
   }
   EXPECT_EQ(seen.size(), 5u);
 }
