@@ -68,7 +68,7 @@ TEST_F(RegisterRoutesTest, RegisterAsJsonAndGeoJson) {
   HttpResponse r = Call("GET", "/public/register");
   ASSERT_EQ(r.status, 200);
   json j = json::parse(r.body);
-  EXPECT_EQ(j["sensors"].size(), 7u);
+  EXPECT_EQ(j["sensors"].size(), trust_->config().sensors.size());
   json meter = Sensor("smart-meter-fleet");
   EXPECT_EQ(meter["status"], "live");
   EXPECT_EQ(meter["dtpr"]["processing"]["pseudonymised"][0], "meter_id");
@@ -84,7 +84,8 @@ TEST_F(RegisterRoutesTest, RegisterAsJsonAndGeoJson) {
   HttpRequest query = accept;
   query.headers.clear();
   query.query["format"] = "geojson";
-  EXPECT_EQ(json::parse(api_->Handle(query).body)["features"].size(), 7u);
+  EXPECT_EQ(json::parse(api_->Handle(query).body)["features"].size(),
+            trust_->config().sensors.size());
   query.query["format"] = "kml";
   EXPECT_EQ(api_->Handle(query).status, 400);
 }
