@@ -21,6 +21,11 @@ TEST_F(PostgresqlTrustTest, MigrateMovesASqliteTrustThatKeepsWorking) {
     ASSERT_EQ(Ingest(sqlite, "footfall.counts", "footfall.counts.ndjson").accepted, 5376);
     Consent(sqlite, "MAC000002");
     Consent(sqlite, "MAC000003");
+    // An ingest dedupe key (schema version 3) comes across too.
+    ASSERT_TRUE(sqlite.store()
+                    .AppendRecordsOnce({}, {store::IngestKey{"footfall.counts",
+                                                             std::string(32, 'k'), 1}})
+                    .ok());
     dp::ZeroNoiseForTestingNotPrivate zero(random_);
     auto r = server::RunAggregateWithNoise(sqlite, MeanKwh(14, 0.2), zero);
     ASSERT_TRUE(r.ok()) << r.status();
@@ -43,6 +48,11 @@ TEST_F(PostgresqlTrustTest, MigrateMovesASqliteTrustThatKeepsWorking) {
   server::Trust& pg = AddNode(PgConfig());
   EXPECT_EQ(pg.store().CountRecords("energy.meter_readings").value_or(-1), 3360);
   EXPECT_EQ(pg.store().CountRecords("footfall.counts").value_or(-1), 5376);
+  EXPECT_EQ(
+      pg.store()
+          .FindIngestKeys({store::IngestKey{"footfall.counts", std::string(32, 'k'), 0}})
+          .value_or(std::vector<bool>{}),
+      std::vector<bool>{true});
   ExpectLogVerifies(pg);
   auto latest = pg.audit().LatestCheckpoint();
   ASSERT_TRUE(latest.ok()) << latest.status();

@@ -26,9 +26,10 @@ using postgresql_internal::Result;
 using postgresql_internal::Transaction;
 using postgresql_internal::TransactionMode;
 
-// The SQLite schema version whose tables this file knows. A newer source
-// is refused rather than moved without the tables added since.
-constexpr int64_t kKnownSqliteVersion = 2;
+// The SQLite schema version whose tables this file knows (opening the
+// source migrates it to its latest). A newer source is refused rather than
+// moved without the tables added since.
+constexpr int64_t kKnownSqliteVersion = 4;
 constexpr size_t kRecordBatch = 10000;
 
 enum class Col { kInt64, kInt32, kFloat8, kBytes };
@@ -92,6 +93,8 @@ const std::vector<TableSpec>& Tables() {
        {{"level", Col::kInt32}, {"idx", Col::kInt64}, {"hash", Col::kBytes}}},
       {"log_checkpoints",
        {{"size", Col::kInt64}, {"note", Col::kBytes}, {"created_us", Col::kInt64}}},
+      {"ingest_keys",
+       {{"stream", Col::kBytes}, {"digest", Col::kBytes}, {"time_us", Col::kInt64}}},
       {"releases",
        {{"id", Col::kBytes},
         {"agreement", Col::kBytes},
@@ -256,7 +259,8 @@ absl::StatusOr<MigrationSummary> MigrateStore(const std::string& from_uri,
                  "keys) + (SELECT count(*) FROM log_entries) + (SELECT count(*) "
                  "FROM meta) + (SELECT count(*) FROM tokens) + (SELECT count(*) "
                  "FROM consent_events) + (SELECT count(*) FROM budget_charges) + "
-                 "(SELECT count(*) FROM rights_requests)",
+                 "(SELECT count(*) FROM rights_requests) + (SELECT count(*) FROM "
+                 "ingest_keys)",
                  "migrate: inspect target"));
     if (n.Int64(0, 0) != 0) {
       return absl::FailedPreconditionError(

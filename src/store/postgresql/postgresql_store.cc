@@ -282,7 +282,53 @@ class PgStore final : public Store {
   }
 
   absl::Status AppendRecords(absl::Span<const StoredRecord> records) override {
-    if (records.empty()) return absl::OkStatus();
+    return Append(records, {});
+  }
+
+  absl::Status AppendRecordsOnce(absl::Span<const StoredRecord> records,
+                                 absl::Span<const IngestKey> keys) override {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].stream.empty() || keys[i].digest.size() != 32 ||
+          !FitsInt(keys[i].stream)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "append records: ingest key ", i, ": needs a stream and a 32-byte digest"));
+      }
+    }
+    return Append(records, keys);
+  }
+
+  absl::StatusOr<std::vector<bool>> FindIngestKeys(
+      absl::Span<const IngestKey> keys) override {
+    constexpr absl::string_view kOp = "find ingest keys";
+    std::vector<bool> found(keys.size(), false);
+    if (keys.empty()) return found;
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+    // One snapshot for every lookup.
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kSnapshot));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      ASSIGN_OR_RETURN(
+          Result r,
+          conn->Exec("SELECT 1 FROM ingest_keys WHERE stream = $1 AND digest = $2",
+                     Params().Text(keys[i].stream).Bytes(keys[i].digest), kOp));
+      found[i] = r.rows() > 0;
+    }
+    RETURN_IF_ERROR(txn->Commit());
+    return found;
+  }
+
+  absl::StatusOr<int64_t> DeleteIngestKeysBefore(int64_t before_us) override {
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(Result r,
+                     conn->Exec("DELETE FROM ingest_keys WHERE time_us < $1",
+                                Params().Int64(before_us), "delete ingest keys"));
+    return r.Affected();
+  }
+
+ private:
+  absl::Status Append(absl::Span<const StoredRecord> records,
+                      absl::Span<const IngestKey> keys) {
+    if (records.empty() && keys.empty()) return absl::OkStatus();
     for (size_t i = 0; i < records.size(); ++i) {
       const StoredRecord& r = records[i];
       if (r.id <= 0) {
@@ -300,17 +346,18 @@ class PgStore final : public Store {
     }
     // A partition dropped by another node's retention sweep since we
     // cached it shows up as "no partition for row": forget and retry once.
-    absl::Status status = AppendOnce(records);
+    absl::Status status = AppendOnce(records, keys);
     if (SqlStateOf(status) == "23514") {
       {
         absl::MutexLock lock(&cache_mu_);
         partitions_.clear();
       }
-      status = AppendOnce(records);
+      status = AppendOnce(records, keys);
     }
     return status;
   }
 
+ public:
   absl::Status ScanRecords(
       const RecordQuery& query,
       const std::function<absl::Status(const StoredRecord&)>& fn) override {
@@ -804,7 +851,8 @@ class PgStore final : public Store {
     return absl::OkStatus();
   }
 
-  absl::Status AppendOnce(absl::Span<const StoredRecord> records) {
+  absl::Status AppendOnce(absl::Span<const StoredRecord> records,
+                          absl::Span<const IngestKey> keys) {
     constexpr absl::string_view kOp = "append records";
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     // Stream ids and partitions first, each in its own short transaction.
@@ -884,11 +932,36 @@ class PgStore final : public Store {
       copy.Bytes(r.payload);
       copy.Int64(r.batch);
     }
-    RETURN_IF_ERROR(conn->CopyIn("COPY records (id, stream_id, time_us, cell, epoch, "
-                                 "blind_index, key_id, payload, batch) FROM STDIN "
-                                 "(FORMAT binary)",
-                                 copy.Finish(), kOp)
-                        .status());
+    if (!records.empty()) {
+      RETURN_IF_ERROR(conn->CopyIn("COPY records (id, stream_id, time_us, cell, epoch, "
+                                   "blind_index, key_id, payload, batch) FROM STDIN "
+                                   "(FORMAT binary)",
+                                   copy.Finish(), kOp)
+                          .status());
+    }
+    if (!keys.empty()) {
+      // In the records' transaction: both are written or neither. A key
+      // claimed by another node waits for that node's commit, then
+      // violates the primary key.
+      CopyWriter key_copy;
+      for (const IngestKey& key : keys) {
+        key_copy.BeginRow(3);
+        key_copy.Bytes(key.stream);  // text's binary form is its bytes
+        key_copy.Bytes(key.digest);
+        key_copy.Int64(key.time_us);
+      }
+      absl::Status claimed =
+          conn->CopyIn(
+                  "COPY ingest_keys (stream, digest, time_us) FROM STDIN "
+                  "(FORMAT binary)",
+                  key_copy.Finish(), "claim ingest keys")
+              .status();
+      if (absl::IsAlreadyExists(claimed)) {
+        return absl::AlreadyExistsError(
+            "append records: an ingest key was claimed before");
+      }
+      RETURN_IF_ERROR(claimed);
+    }
     return txn->Commit();
   }
 

@@ -153,7 +153,19 @@ CREATE TABLE rights_requests (
 );
 CREATE INDEX rights_requests_by_subject ON rights_requests (blind_index);
 )sql",
-    // 2 -> 3: zCDP in the DP ledger, and published DP releases.
+    // 2 -> 3: ingest dedupe keys (keyed digests of delivered messages). The
+    // primary key makes a claim safe across nodes: a second claim of a key
+    // waits for the first transaction and fails when it commits.
+    R"sql(
+CREATE TABLE ingest_keys (
+  stream text NOT NULL,
+  digest bytea NOT NULL,
+  time_us bigint NOT NULL,
+  PRIMARY KEY (stream, digest)
+);
+CREATE INDEX ingest_keys_by_time ON ingest_keys (time_us);
+)sql",
+    // 3 -> 4: zCDP in the DP ledger, and published DP releases.
     R"sql(
 ALTER TABLE budget_charges
   ADD COLUMN rho double precision NOT NULL DEFAULT 0 CHECK (rho >= 0),
