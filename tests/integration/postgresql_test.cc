@@ -4,6 +4,7 @@
 #include <string>
 
 #include "postgres_trust_fixture.h"
+#include "rights/rights_log.h"
 
 namespace privacity::testing {
 namespace {
@@ -93,7 +94,8 @@ TEST_F(PostgresqlTrustTest, ErasureOnOneNodeTakesEffectOnTheOthersAtOnce) {
   ASSERT_FALSE(keys->empty());
   for (int64_t id : *keys) ASSERT_TRUE(b.store().keys().GetKey(id).ok());
 
-  rights::RequestsDesk desk(a.store().rights(), clock_, random_);
+  rights::MemoryRightsLog rights_log;
+  rights::RequestsDesk desk(a.store().rights(), clock_, random_, rights_log);
   auto receipt = rights::EraseSubject(a.store(), a.keyring(), desk, clock_, bi);
   ASSERT_TRUE(receipt.ok()) << receipt.status();
   EXPECT_EQ(receipt->records_erased, static_cast<int64_t>(before->size()));
