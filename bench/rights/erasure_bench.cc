@@ -90,7 +90,7 @@ SizeResult RunSize(const std::filesystem::path& dir, int64_t n) {
   SystemClock clock;
   auto store = store::OpenStore("sqlite:bench.db", dir.string());
   if (!store.ok()) Die(store.status().ToString());
-  const SecretBytes master(random.Bytes(32));
+  const crypto::SecretBytes master(random.Bytes(32));
   auto keyring = crypto::Keyring::Create(master, (*store)->keys(), random, clock);
   if (!keyring.ok()) Die(keyring.status().ToString());
 

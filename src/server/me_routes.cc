@@ -1,5 +1,7 @@
 #include "server/me_routes.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -7,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "auth/jwt.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "nlohmann/json.hpp"
@@ -173,21 +176,33 @@ absl::StatusOr<rights::IssuedSession> CitizenService::OpenSession(
                                            identifiers);
 }
 
-absl::StatusOr<rights::CitizenSession> CitizenService::Authenticate(
-    const HttpRequest& request, HttpResponse& error) {
+namespace {
+
+// The bearer token of `request`, or nullopt when there is none.
+std::optional<std::string> BearerToken(const HttpRequest& request) {
   const std::string header = request.Header("authorization");
   constexpr std::string_view kBearer = "bearer ";
   if (header.size() <= kBearer.size() ||
       !absl::EqualsIgnoreCase(absl::string_view(header).substr(0, kBearer.size()),
                               absl::string_view(kBearer.data(), kBearer.size()))) {
+    return std::nullopt;
+  }
+  return std::string(
+      absl::StripAsciiWhitespace(absl::string_view(header).substr(kBearer.size())));
+}
+
+}  // namespace
+
+absl::StatusOr<rights::CitizenSession> CitizenService::Authenticate(
+    const HttpRequest& request, HttpResponse& error) {
+  const std::optional<std::string> token = BearerToken(request);
+  if (!token) {
     error = ErrorResponse(401, "unauthenticated",
                           "a citizen token is required: open a session at "
                           "POST /v1/me/session");
     return absl::UnauthenticatedError("no token");
   }
-  const std::string token(
-      absl::StripAsciiWhitespace(absl::string_view(header).substr(kBearer.size())));
-  absl::StatusOr<rights::CitizenSession> session = sessions_.Authenticate(token);
+  absl::StatusOr<rights::CitizenSession> session = sessions_.Authenticate(*token);
   if (!session.ok()) {
     error = ErrorResponse(401, "unauthenticated",
                           "unknown or expired citizen token (party tokens are not "
@@ -196,7 +211,53 @@ absl::StatusOr<rights::CitizenSession> CitizenService::Authenticate(
   return session;
 }
 
+HttpResponse CitizenService::SessionCreated(const rights::IssuedSession& issued,
+                                            const std::vector<std::string>& streams) {
+  HttpResponse r = JsonOk(
+      {{"token", issued.token},
+       {"token_type", "Bearer"},
+       {"expires", FormatTimestamp(issued.expires)},
+       {"expires_in", absl::ToInt64Seconds(issued.expires - trust_.clock().Now())},
+       {"streams", streams}});
+  r.status = 201;
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse CitizenService::PostJwtSession(std::string_view jwt) {
+  if (options_.oidc == nullptr) {
+    return ErrorResponse(401, "unauthenticated",
+                         "this city accepts no identity-provider tokens (no 'oidc' "
+                         "section): open a session with a claim code");
+  }
+  absl::StatusOr<std::vector<auth::SubjectIdentifier>> verified =
+      options_.oidc->VerifyCitizenJwt(jwt);
+  if (!verified.ok()) {
+    // The verifier's messages never carry the token or a claim value.
+    if (absl::IsPermissionDenied(verified.status())) {
+      return ErrorResponse(403, "no-identifiers", std::string(verified.status().message()));
+    }
+    return ErrorResponse(401, "unauthenticated", std::string(verified.status().message()));
+  }
+  std::vector<rights::SubjectIdentifier> identifiers;
+  std::vector<std::string> streams;
+  for (auth::SubjectIdentifier& id : *verified) {
+    if (std::find(streams.begin(), streams.end(), id.stream) == streams.end()) {
+      streams.push_back(id.stream);
+    }
+    identifiers.push_back({std::move(id.stream), std::move(id.id)});
+  }
+  absl::StatusOr<rights::IssuedSession> issued = OpenSession(identifiers);
+  if (!issued.ok()) return TrustFailure("opening a citizen session", issued.status());
+  return SessionCreated(*issued, streams);
+}
+
 HttpResponse CitizenService::PostSession(const RouteRequest& request) {
+  // A token from the city's identity provider stands in for a claim code.
+  if (std::optional<std::string> bearer = BearerToken(request.http);
+      bearer && auth::LooksLikeJwt(*bearer)) {
+    return PostJwtSession(*bearer);
+  }
   HttpResponse error;
   std::optional<json> body = ParseBody(request.http, options_.max_body_bytes, error);
   if (!body) return error;
@@ -245,23 +306,13 @@ HttpResponse CitizenService::PostSession(const RouteRequest& request) {
     }
     return TrustFailure("opening a citizen session", issued.status());
   }
-  HttpResponse r = JsonOk(
-      {{"token", issued->token},
-       {"token_type", "Bearer"},
-       {"expires", FormatTimestamp(issued->expires)},
-       {"expires_in", absl::ToInt64Seconds(issued->expires - trust_.clock().Now())},
-       {"streams", json::array({*stream})}});
-  r.status = 201;
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
+  return SessionCreated(*issued, {*stream});
 }
 
 HttpResponse CitizenService::DeleteSession(const RouteRequest& request) {
   HttpResponse error;
   if (!Authenticate(request.http, error).ok()) return error;
-  const std::string header = request.http.Header("authorization");
-  sessions_.Revoke(
-      std::string(absl::StripAsciiWhitespace(absl::string_view(header).substr(7))));
+  sessions_.Revoke(*BearerToken(request.http));
   HttpResponse r;
   r.status = 204;
   r.content_type.clear();

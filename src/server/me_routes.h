@@ -21,10 +21,14 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "auth/oidc.h"
 #include "rights/claim.h"
 #include "rights/requests.h"
 #include "rights/retention.h"
@@ -81,6 +85,9 @@ struct MeRoutesOptions {
   rights::FailureLimitOptions claim_limits;
   rights::SessionOptions sessions;
   size_t max_body_bytes = 4096;  // citizen bodies are tiny
+  // Verifies citizen JWTs at POST /v1/me/session; null when the city has no
+  // oidc section (then only claim codes open sessions).
+  const auth::OidcVerifier* oidc = nullptr;
 };
 
 class CitizenService {
@@ -112,6 +119,11 @@ class CitizenService {
   // The citizen session of the request's bearer token, or the 401 to send.
   absl::StatusOr<rights::CitizenSession> Authenticate(const HttpRequest& request,
                                                       HttpResponse& error);
+  // POST /v1/me/session with a JWT bearer instead of a claim code.
+  HttpResponse PostJwtSession(std::string_view jwt);
+  // The 201 answer for a new session covering `streams`.
+  HttpResponse SessionCreated(const rights::IssuedSession& issued,
+                              const std::vector<std::string>& streams);
 
   Trust& trust_;
   const MeRoutesOptions options_;

@@ -426,7 +426,9 @@ absl::Status ApiService::RegisterCoreRoutes() {
   // Tile paths have a variable number of segments (0/x001/x234/067.p/5).
   RETURN_IF_ERROR(router_.Add("GET", "/log/tile/{tile...}", log(&HandleLogTile)));
   // Citizens (/v1/me/...): their own token, their own data.
-  RETURN_IF_ERROR(RegisterMeRoutes(router_, trust_).status());
+  MeRoutesOptions me_options;
+  me_options.oidc = oidc_.get();
+  RETURN_IF_ERROR(RegisterMeRoutes(router_, trust_, me_options).status());
   return absl::OkStatus();
 }
 

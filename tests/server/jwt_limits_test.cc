@@ -339,5 +339,63 @@ TEST_F(ConfiguredTrustTest, AnUnreachableJwksUrlStopsTheApiFromStarting) {
   EXPECT_NE(std::string(s.message()).find("jwks_url"), std::string::npos) << s;
 }
 
+// A citizen's token from the identity provider opens a session for the
+// identifiers in its claim, as a claim code would, and for those only.
+TEST_F(ConfiguredTrustTest, ACitizenJwtOpensASessionForItsIdentifiers) {
+  Open([](config::CityConfig& c) {
+    c.oidc = OidcSection();
+    c.oidc->identifiers_claim = "city_ids";
+  });
+  OpenApi();
+  const std::string sensor = Issue("energy-utility", kMeters);
+  ASSERT_EQ(Call("POST", absl::StrCat("/v1/streams/", kMeters, "/records"), sensor,
+                 MeterNdjson(3) + MeterNdjson(2, "MAC000099"))
+                .status,
+            200);
+  auto citizen = [&](const std::string& meter) {
+    return Key().Token(
+        {{"iss", kIssuer},
+         {"aud", "privacity"},
+         {"sub", "citizen"},
+         {"city_ids", json::array({{{"stream", kMeters}, {"id", meter}}})},
+         {"exp", absl::ToUnixSeconds(clock_.Now()) + 300}});
+  };
+  auto records_of = [&](const std::string& jwt) -> int {
+    HttpResponse session = Call("POST", "/v1/me/session", jwt);
+    EXPECT_EQ(session.status, 201) << session.body;
+    if (session.status != 201) return -1;
+    const std::string token = json::parse(session.body)["token"].get<std::string>();
+    HttpResponse mine = Call("GET", "/v1/me/records", token);
+    EXPECT_EQ(mine.status, 200) << mine.body;
+    int n = 0;
+    for (const json& stream : json::parse(mine.body)["streams"]) {
+      n += static_cast<int>(stream["records"].size());
+    }
+    return n;
+  };
+  EXPECT_EQ(records_of(citizen("MAC000002")), 3);
+  EXPECT_EQ(records_of(citizen("MAC000099")), 2);
+
+  // A party's token lists no identifiers; a forged one does not verify.
+  HttpResponse party = Call("POST", "/v1/me/session", Jwt("utility-gateway"));
+  EXPECT_EQ(party.status, 403) << party.body;
+  EXPECT_EQ(Code(party), "no-identifiers");
+  TestKey stranger(KeyKind::kEd25519, "city-1");
+  HttpResponse forged = Call("POST", "/v1/me/session",
+                             stranger.Token({{"iss", kIssuer},
+                                             {"aud", "privacity"},
+                                             {"exp", absl::ToUnixSeconds(clock_.Now()) + 300}}));
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  EXPECT_EQ(forged.body.find("MAC0000"), std::string::npos);
+}
+
+TEST_F(ConfiguredTrustTest, WithoutOidcACitizenJwtOpensNoSession) {
+  Open([](config::CityConfig&) {});
+  OpenApi();
+  HttpResponse r = Call("POST", "/v1/me/session", Jwt("utility-gateway"));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_NE(Message(r).find("claim code"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace privacity::server

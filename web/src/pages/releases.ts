@@ -16,7 +16,8 @@ interface Summary {
 }
 interface Release extends Summary {
   columns: string[];
-  rows: unknown[][];
+  // Each row is an object keyed by column name.
+  rows: Record<string, unknown>[];
 }
 
 function numeric(v: unknown): number | null {
@@ -28,11 +29,12 @@ function numeric(v: unknown): number | null {
 function chart(r: Release, width: number): HTMLElement | null {
   // The last numeric column is the released value; x is a time column when
   // there is one, else the row number.
-  const valueCol = [...r.columns.keys()].reverse().find((c) => r.rows.some((row) => numeric(row[c]) !== null));
-  if (valueCol === undefined || r.rows.length === 0) return null;
-  const timeCol = r.columns.findIndex((_, c) => r.rows.every((row) => typeof row[c] === "string" && !Number.isNaN(Date.parse(String(row[c])))));
-  const xs = r.rows.map((row, i) => (timeCol >= 0 ? Date.parse(String(row[timeCol])) / 1000 : i));
-  const ys = r.rows.map((row) => numeric(row[valueCol]));
+  const rows = r.rows.map((row) => r.columns.map((c) => row[c]));
+  const valueCol = [...r.columns.keys()].reverse().find((c) => rows.some((row) => numeric(row[c]) !== null));
+  if (valueCol === undefined || rows.length === 0) return null;
+  const timeCol = r.columns.findIndex((_, c) => rows.every((row) => typeof row[c] === "string" && !Number.isNaN(Date.parse(String(row[c])))));
+  const xs = rows.map((row, i) => (timeCol >= 0 ? Date.parse(String(row[timeCol])) / 1000 : i));
+  const ys = rows.map((row) => numeric(row[valueCol]));
   const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
   const el = h("div", { class: "chart", role: "img", "aria-label": `Chart of ${r.columns[valueCol]} for ${r.title ?? r.id}; the values are in the CSV download` });
   new uPlot(
