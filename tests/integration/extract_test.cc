@@ -94,7 +94,8 @@ TEST_F(ExtractTest, EveryReleasedClassHasAtLeastKRecords) {
   GrantResearchConsent(static_cast<int>(bikes_.size()));
   const uint64_t leaves = trust_->audit().log().head().size;
   auto result = server::BuildExtract(*trust_, Request(), server::ExtractOptions{});
-  EXPECT_EQ(trust_->audit().log().head().size, leaves + 1);  // the decision is logged
+  // The decision is logged (a pending key-count leaf may be written with it).
+  EXPECT_GT(trust_->audit().log().head().size, leaves);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->decision.permitted());
   const anon::CsvTable& out = result->extract->output;

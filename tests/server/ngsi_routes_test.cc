@@ -81,8 +81,8 @@ TEST_F(NgsiRoutesTest, UpsertIngestsLogsAndPseudonymises) {
   EXPECT_EQ(Body(r)["accepted"], 2);
   EXPECT_EQ(Body(r)["rejected"], 0);
   EXPECT_EQ(Stored(), 2);
-  // One ingest leaf for the batch.
-  EXPECT_EQ(trust_->audit().log().head().size, leaves + 1);
+  // The batch is logged (key-event leaves for new epoch keys may come too).
+  EXPECT_GT(trust_->audit().log().head().size, leaves);
 
   HttpRequest read;
   read.method = "GET";
