@@ -113,13 +113,19 @@ absl::Status RunDemo(const std::string& config_path, const std::string& data_dir
   server::HttpServerOptions http;
   http.listen = listen;
   http.web_dir = ResolveWebDir(web_dir);
-  return server::ServeUntilSignal(*trust, http, [&listen, &http](int port) {
-    std::cout << "\nserving the demo city on http://"
-              << listen.substr(0, listen.rfind(':')) << ":" << port
-              << (http.web_dir.empty() ? " (try /public/streams or /public/releases"
-                                       : " (open it in a browser")
-              << "; Ctrl-C stops)" << std::endl;
-  });
+  return server::ServeUntilSignal(
+      *trust, http,
+      [&listen, &http](int port) {
+        std::cout << "\nserving the demo city on http://"
+                  << listen.substr(0, listen.rfind(':')) << ":" << port
+                  << (http.web_dir.empty() ? " (try /public/streams or /public/releases"
+                                           : " (open it in a browser")
+                  << "; Ctrl-C stops)" << std::endl;
+        std::cout << "retention sweeps are off: the demo data is historical and its "
+                     "streams' retention would delete it"
+                  << std::endl;
+      },
+      server::RetentionSweeps::kOff);
 }
 
 }  // namespace

@@ -213,12 +213,12 @@ absl::StatusOr<rights::CitizenSession> CitizenService::Authenticate(
 
 HttpResponse CitizenService::SessionCreated(const rights::IssuedSession& issued,
                                             const std::vector<std::string>& streams) {
-  HttpResponse r = JsonOk(
-      {{"token", issued.token},
-       {"token_type", "Bearer"},
-       {"expires", FormatTimestamp(issued.expires)},
-       {"expires_in", absl::ToInt64Seconds(issued.expires - trust_.clock().Now())},
-       {"streams", streams}});
+  HttpResponse r =
+      JsonOk({{"token", issued.token},
+              {"token_type", "Bearer"},
+              {"expires", FormatTimestamp(issued.expires)},
+              {"expires_in", absl::ToInt64Seconds(issued.expires - trust_.clock().Now())},
+              {"streams", streams}});
   r.status = 201;
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -235,9 +235,11 @@ HttpResponse CitizenService::PostJwtSession(std::string_view jwt) {
   if (!verified.ok()) {
     // The verifier's messages never carry the token or a claim value.
     if (absl::IsPermissionDenied(verified.status())) {
-      return ErrorResponse(403, "no-identifiers", std::string(verified.status().message()));
+      return ErrorResponse(403, "no-identifiers",
+                           std::string(verified.status().message()));
     }
-    return ErrorResponse(401, "unauthenticated", std::string(verified.status().message()));
+    return ErrorResponse(401, "unauthenticated",
+                         std::string(verified.status().message()));
   }
   std::vector<rights::SubjectIdentifier> identifiers;
   std::vector<std::string> streams;

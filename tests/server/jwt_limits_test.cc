@@ -353,12 +353,11 @@ TEST_F(ConfiguredTrustTest, ACitizenJwtOpensASessionForItsIdentifiers) {
                 .status,
             200);
   auto citizen = [&](const std::string& meter) {
-    return Key().Token(
-        {{"iss", kIssuer},
-         {"aud", "privacity"},
-         {"sub", "citizen"},
-         {"city_ids", json::array({{{"stream", kMeters}, {"id", meter}}})},
-         {"exp", absl::ToUnixSeconds(clock_.Now()) + 300}});
+    return Key().Token({{"iss", kIssuer},
+                        {"aud", "privacity"},
+                        {"sub", "citizen"},
+                        {"city_ids", json::array({{{"stream", kMeters}, {"id", meter}}})},
+                        {"exp", absl::ToUnixSeconds(clock_.Now()) + 300}});
   };
   // The session covers the claim's stream and its token reads /v1/me.
   HttpResponse session = Call("POST", "/v1/me/session", citizen("MAC000002"));
@@ -375,10 +374,11 @@ TEST_F(ConfiguredTrustTest, ACitizenJwtOpensASessionForItsIdentifiers) {
   EXPECT_EQ(party.status, 403) << party.body;
   EXPECT_EQ(Code(party), "no-identifiers");
   TestKey stranger(KeyKind::kEd25519, "city-1");
-  HttpResponse forged = Call("POST", "/v1/me/session",
-                             stranger.Token({{"iss", kIssuer},
-                                             {"aud", "privacity"},
-                                             {"exp", absl::ToUnixSeconds(clock_.Now()) + 300}}));
+  HttpResponse forged =
+      Call("POST", "/v1/me/session",
+           stranger.Token({{"iss", kIssuer},
+                           {"aud", "privacity"},
+                           {"exp", absl::ToUnixSeconds(clock_.Now()) + 300}}));
   EXPECT_EQ(forged.status, 401) << forged.body;
   EXPECT_EQ(forged.body.find("MAC0000"), std::string::npos);
 }

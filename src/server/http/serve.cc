@@ -8,8 +8,8 @@
 #include "ingest/mqtt/mqtt_subscriber.h"
 #include "server/audit_trail.h"
 #include "server/dpia_routes.h"
-#include "server/static_files.h"
 #include "server/me_routes.h"
+#include "server/static_files.h"
 #include "spdlog/spdlog.h"
 
 namespace privacity::server {
@@ -20,7 +20,8 @@ constexpr absl::Duration kDpiaPoll = absl::Minutes(1);
 }  // namespace
 
 absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
-                              const std::function<void(int port)>& on_listening) {
+                              const std::function<void(int port)>& on_listening,
+                              RetentionSweeps sweeps) {
   ASSIGN_OR_RETURN(std::unique_ptr<TerminationSignals> signals,
                    TerminationSignals::Install());
   ASSIGN_OR_RETURN(std::unique_ptr<ApiService> api,
@@ -66,7 +67,9 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
     absl::MutexLock lock(&mu);
     while (!mu.AwaitWithTimeout(absl::Condition(&stopping), kCheckpointInterval)) {
       mu.Unlock();
-      if (absl::Status s = sweeper.MaybeSweep().status(); !s.ok()) {
+      if (absl::Status s = sweeps == RetentionSweeps::kRun ? sweeper.MaybeSweep().status()
+                                                           : absl::OkStatus();
+          !s.ok()) {
         spdlog::error("retention sweep failed: {}", std::string(s.message()));
       }
       absl::StatusOr<std::string> signed_note = trust.audit().Checkpoint();

@@ -17,8 +17,14 @@ namespace privacity::server {
 // `on_listening` with the bound port, and waits for SIGINT or SIGTERM. Then
 // stops gracefully: no new connections, requests in flight finish. Returns
 // OK after a signal; the caller then closes the trust (and its store).
+// Whether the retention sweeper runs while serving. The demo city's data is
+// historical (2013), so its retention would delete it at once: the demo
+// turns sweeps off.
+enum class RetentionSweeps { kRun, kOff };
+
 absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
-                              const std::function<void(int port)>& on_listening);
+                              const std::function<void(int port)>& on_listening,
+                              RetentionSweeps sweeps = RetentionSweeps::kRun);
 
 }  // namespace privacity::server
 
