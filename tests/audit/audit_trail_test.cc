@@ -171,6 +171,9 @@ TEST_F(AuditTrailTest, TwoSignersRacingStoreOnlyACheckedChain) {
   auto other = server::Trust::Open(config_, dir_, clock_, random_);
   ASSERT_TRUE(other.ok()) << other.status();
   server::Trust* trusts[] = {trust_.get(), other->get()};
+  // A checkpoint before the race, so the chain checked below has at least
+  // two links however the threads are scheduled.
+  ASSERT_TRUE(trust_->audit().Checkpoint().ok());
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (server::Trust* t : trusts) {
