@@ -23,9 +23,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <filesystem>
-
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -273,8 +272,9 @@ BENCHMARK(BM_DurableAppend)
 
 // A SQLite-backed log of `size` short leaves, built once per size.
 Log& StoreProofLog(int64_t size) {
-  static auto* logs = new std::map<int64_t, std::pair<std::unique_ptr<TempStore>,
-                                                       std::unique_ptr<Log>>>();
+  static auto* logs =
+      new std::map<int64_t,
+                   std::pair<std::unique_ptr<TempStore>, std::unique_ptr<Log>>>();
   auto& slot = (*logs)[size];
   if (slot.second == nullptr) {
     slot.first = std::make_unique<TempStore>();

@@ -65,8 +65,8 @@ constexpr absl::string_view kAreaKeys[] = {"min_lat", "min_lon", "max_lat", "max
 constexpr absl::string_view kPurposeKeys[] = {"id", "description", "legal_basis",
                                               "prohibited", "mandatory"};
 constexpr absl::string_view kStreamKeys[] = {
-    "id",        "description", "subject",     "time",     "location", "epoch",
-    "retention", "linkability", "legal_basis", "purposes", "fields",   "mqtt", "area", "ngsi_ld"};
+    "id",          "description", "subject",  "time",   "location", "epoch", "retention",
+    "linkability", "legal_basis", "purposes", "fields", "mqtt",     "area",  "ngsi_ld"};
 constexpr absl::string_view kMqttFeedKeys[] = {"topics", "qos", "format"};
 constexpr absl::string_view kMqttKeys[] = {
     "broker", "client_id",  "username",       "password_file",  "password_env",

@@ -237,7 +237,7 @@ struct Sensor {
 // The scheduled DPIA (docs/register.md): re-run every `interval`; a
 // measured share above its threshold is an alert.
 struct DpiaSettings {
-  int k = 5;                       // classes smaller than k count as at risk
+  int k = 5;                        // classes smaller than k count as at risk
   double unicity_threshold = 0.05;  // p = 2 unicity above this is high risk
   double k_share_threshold = 0.05;  // share of records in classes < k
   absl::Duration interval = absl::Hours(24);

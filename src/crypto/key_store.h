@@ -16,11 +16,11 @@
 namespace privacity::crypto {
 
 enum class KeyKind {
-  kIndex = 1,       // blind index key (one per trust)
-  kClaim = 2,       // claim-code key (one per trust)
-  kPseudonym = 3,   // per stream and epoch
-  kSubjectDek = 4,  // per subject, stream and epoch
-  kLogSigning = 5,  // Ed25519 seed for checkpoints
+  kIndex = 1,         // blind index key (one per trust)
+  kClaim = 2,         // claim-code key (one per trust)
+  kPseudonym = 3,     // per stream and epoch
+  kSubjectDek = 4,    // per subject, stream and epoch
+  kLogSigning = 5,    // Ed25519 seed for checkpoints
   kIngestDedupe = 6,  // keyed digests of delivered messages (one per trust)
 };
 

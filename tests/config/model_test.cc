@@ -44,9 +44,10 @@ TEST(ModelTest, EnumNamesRoundTrip) {
   EXPECT_EQ(
       CheckRoundTrip(RedactPattern::kPlate, RedactPattern::kMac, ParseRedactPattern),
       (std::vector<std::string>{"plate", "email", "phone", "mac"}));
-  EXPECT_EQ(CheckRoundTrip(PartyKind::kDepartment, PartyKind::kController, ParsePartyKind),
-            (std::vector<std::string>{"department", "partner", "researcher", "public",
-                                      "controller"}));
+  EXPECT_EQ(
+      CheckRoundTrip(PartyKind::kDepartment, PartyKind::kController, ParsePartyKind),
+      (std::vector<std::string>{"department", "partner", "researcher", "public",
+                                "controller"}));
   EXPECT_EQ(CheckRoundTrip(AccessLevel::kPublic, AccessLevel::kRecords, ParseAccessLevel),
             (std::vector<std::string>{"public", "aggregate", "extract", "records"}));
 }

@@ -42,10 +42,11 @@ class ReleaseCommandTest : public ::testing::Test {
     ASSERT_TRUE(server::Trust::Initialize(*config, dir_, clock, random).ok());
     auto trust = server::Trust::Open(*config, dir_, clock, random);
     ASSERT_TRUE(trust.ok()) << trust.status();
-    auto summary = ingest::IngestFile(
-        *(*trust)->config().FindStream("footfall.counts"), (*trust)->store(),
-        (*trust)->keyring(), random, clock,
-        (kDemo / "data" / "footfall.counts.ndjson").string(), ingest::FileIngestOptions{});
+    auto summary =
+        ingest::IngestFile(*(*trust)->config().FindStream("footfall.counts"),
+                           (*trust)->store(), (*trust)->keyring(), random, clock,
+                           (kDemo / "data" / "footfall.counts.ndjson").string(),
+                           ingest::FileIngestOptions{});
     ASSERT_TRUE(summary.ok()) << summary.status();
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -638,7 +638,8 @@ class PgStore final : public Store {
       ASSIGN_OR_RETURN(
           Result r,
           conn->Exec(
-              "SELECT epsilon, delta, time_us, result, rho, rho_delta FROM budget_charges "
+              "SELECT epsilon, delta, time_us, result, rho, rho_delta FROM "
+              "budget_charges "
               "WHERE agreement = $1 AND period = $2 AND query_key = $3",
               Params().Text(charge.agreement).Int64(charge.period).Text(charge.query_key),
               kOp));

@@ -68,20 +68,20 @@ class PgReleaseStore final : public ReleaseStore {
   absl::StatusOr<std::optional<ReleaseRow>> FindRelease(const std::string& id) override {
     if (id.empty() || id.size() > kMaxText) return std::nullopt;
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
-    ASSIGN_OR_RETURN(Result r,
-                     conn->Exec("SELECT id, agreement, stream, title, created_us, summary, "
-                                "body FROM releases WHERE id = $1",
-                                Params().Text(id), "find release"));
+    ASSIGN_OR_RETURN(
+        Result r, conn->Exec("SELECT id, agreement, stream, title, created_us, summary, "
+                             "body FROM releases WHERE id = $1",
+                             Params().Text(id), "find release"));
     if (r.rows() == 0) return std::nullopt;
     return Read(r, 0, /*with_body=*/true);
   }
 
   absl::StatusOr<std::vector<ReleaseRow>> ListReleases() override {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
-    ASSIGN_OR_RETURN(Result r,
-                     conn->Exec("SELECT id, agreement, stream, title, created_us, summary "
-                                "FROM releases ORDER BY created_us, id",
-                                Params(), "list releases"));
+    ASSIGN_OR_RETURN(
+        Result r, conn->Exec("SELECT id, agreement, stream, title, created_us, summary "
+                             "FROM releases ORDER BY created_us, id",
+                             Params(), "list releases"));
     std::vector<ReleaseRow> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(Read(r, i, /*with_body=*/false));
     return out;
