@@ -52,6 +52,11 @@ absl::StatusOr<std::unique_ptr<Log>> Log::Open(LogStorage& storage) {
 absl::Status Log::Reload() {
   ASSIGN_OR_RETURN(CompactRange range, LoadRange(storage_));
   absl::MutexLock lock(&mu_);
+  // The stored log only grows, and Append updates range_ only after storing.
+  // A smaller stored size therefore means this read raced with another
+  // Reload or Append that saw a later state: keep that one, so head()
+  // never goes backwards under a caller that has just read it.
+  if (range.size() < range_.size()) return absl::OkStatus();
   head_ = TreeHead{range.size(), range.Root(*hasher_)};
   range_ = std::move(range);
   return absl::OkStatus();

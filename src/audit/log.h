@@ -63,6 +63,8 @@ class Log {
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
 
   // Re-reads the head from storage, e.g. after another writer appended.
+  // The head never moves backwards: a read older than the head in memory
+  // (a concurrent Reload or Append got further) is ignored.
   absl::Status Reload();
 
  private:

@@ -1,5 +1,6 @@
 #include "audit/log.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -120,15 +121,20 @@ TEST(Log, SecondWriterIsCaughtAndCanReload) {
   EXPECT_EQ(b->head().root, RootFromLeafHashes(TestLeafHashes(4)));
 }
 
-// A storage whose appends fail on demand.
+// A storage whose appends fail on demand, and whose frontier reads can
+// return an older frontier (a read that raced with a later append).
 class FlakyStorage final : public LogStorage {
  public:
   bool fail = false;
+  std::optional<LogFrontier> stale_frontier;
   absl::Status Append(const LogAppend& batch) override {
     if (fail) return absl::UnavailableError("disk full");
     return inner_.Append(batch);
   }
-  absl::StatusOr<LogFrontier> ReadFrontier() override { return inner_.ReadFrontier(); }
+  absl::StatusOr<LogFrontier> ReadFrontier() override {
+    if (stale_frontier.has_value()) return *stale_frontier;
+    return inner_.ReadFrontier();
+  }
   absl::StatusOr<std::vector<LogEntry>> ReadEntries(uint64_t b, uint64_t e) override {
     return inner_.ReadEntries(b, e);
   }
@@ -156,6 +162,19 @@ TEST(Log, FailedAppendLeavesTheHeadUnchanged) {
   EXPECT_EQ(*log->Append(Leaves(5, 9)), 5u);
   EXPECT_EQ(log->head().root, RootFromLeafHashes(TestLeafHashes(9)));
   EXPECT_TRUE(VerifyStorage(storage).ok());
+}
+
+TEST(Log, ReloadThatReadsAnOlderFrontierKeepsTheHead) {
+  FlakyStorage storage;
+  auto log = *Log::Open(storage);
+  ASSERT_TRUE(log->Append(Leaves(0, 5)).ok());
+  const LogFrontier at5 = *storage.ReadFrontier();
+  ASSERT_TRUE(log->Append(Leaves(5, 9)).ok());
+  const TreeHead at9 = log->head();
+  storage.stale_frontier = at5;
+  ASSERT_TRUE(log->Reload().ok());
+  EXPECT_EQ(log->head(), at9);
+  EXPECT_TRUE(log->ConsistencyProof(5, 9).ok());
 }
 
 TEST(MemoryLogStorage, RejectsMalformedBatches) {
