@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -318,6 +319,15 @@ class SqliteLogStore final : public LogStore {
     }
     absl::MutexLock write(&pool_.write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    // Batches commit with synchronous=NORMAL: durable when the process dies,
+    // not when the power goes. A signed checkpoint is published, so it and
+    // the entries it covers must survive a power loss too, or the log could
+    // sign a different tree of the same size after a restart. A FULL commit
+    // syncs the WAL, which holds every earlier commit as well.
+    RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = FULL;", kOp));
+    absl::Cleanup normal = [&conn] {
+      (void)conn->Exec("PRAGMA synchronous = NORMAL;", "restore synchronous");
+    };
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kImmediate));
     {
