@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace privacity::crypto {
 
@@ -52,6 +53,40 @@ class KeyStore {
 
   // The live key with this name, or nullopt.
   virtual absl::StatusOr<std::optional<WrappedKey>> FindKey(const KeyName& name) = 0;
+
+  // FindKey for many names at once: the result holds one entry per name, in
+  // order (nullopt where no live key has that name). Backends on a server
+  // answer in one round trip; the default asks FindKey once per name.
+  virtual absl::StatusOr<std::vector<std::optional<WrappedKey>>> FindKeys(
+      absl::Span<const KeyName> names) {
+    std::vector<std::optional<WrappedKey>> out;
+    out.reserve(names.size());
+    for (const KeyName& name : names) {
+      absl::StatusOr<std::optional<WrappedKey>> found = FindKey(name);
+      if (!found.ok()) return found.status();
+      out.push_back(*std::move(found));
+    }
+    return out;
+  }
+
+  // InsertKeyIfAbsent for many keys at once: one stored key per input key,
+  // in order, each either the input (it was inserted) or the live key that
+  // already had its name (another process won). Two processes inserting
+  // overlapping batches concurrently end with one key per name, which both
+  // get back. A name given twice gets the one stored key both times.
+  // Backends on a server insert in one statement; the default calls
+  // InsertKeyIfAbsent once per key.
+  virtual absl::StatusOr<std::vector<WrappedKey>> InsertKeysIfAbsent(
+      absl::Span<const WrappedKey> keys) {
+    std::vector<WrappedKey> out;
+    out.reserve(keys.size());
+    for (const WrappedKey& key : keys) {
+      absl::StatusOr<WrappedKey> stored = InsertKeyIfAbsent(key);
+      if (!stored.ok()) return stored.status();
+      out.push_back(*std::move(stored));
+    }
+    return out;
+  }
 
   // The live key with this id; NotFound when absent or destroyed.
   virtual absl::StatusOr<WrappedKey> GetKey(int64_t id) = 0;

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -317,6 +318,78 @@ absl::StatusOr<UnwrappedKey> Keyring::GetOrCreate(const KeyName& name) {
         listener->OnKeyEvent(KeyEventListener::Event::kCreated, stored.name, stored.id));
   }
   return Unwrap(stored);
+}
+
+absl::StatusOr<std::vector<UnwrappedKey>> Keyring::GetOrCreateAll(
+    absl::Span<const KeyName> names) {
+  for (const KeyName& name : names) RETURN_IF_ERROR(ValidateKeyName(name));
+  std::vector<UnwrappedKey> out(names.size());
+  if (names.empty()) return out;
+  ASSIGN_OR_RETURN(std::vector<std::optional<WrappedKey>> found, store_.FindKeys(names));
+  if (found.size() != names.size()) {
+    return absl::InternalError(absl::StrCat("key store answered a lookup of ",
+                                            names.size(), " keys with ", found.size()));
+  }
+
+  // The missing names, each once (the associated data is injective, so it
+  // serves as the map key), with the fresh key made for it.
+  std::vector<WrappedKey> fresh;
+  absl::flat_hash_map<std::string, size_t> fresh_index;
+  // (position in `names`, position in `fresh`) for each missing name.
+  std::vector<std::pair<size_t, size_t>> waiting;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (found[i].has_value()) {
+      if (!(found[i]->name == names[i])) {
+        return absl::InternalError(absl::StrCat("key store answered a lookup of a ",
+                                                Describe(names[i]),
+                                                " with a key of another name"));
+      }
+      ASSIGN_OR_RETURN(out[i], Unwrap(*found[i]));
+      continue;
+    }
+    std::string ad = WrapAssociatedData(names[i]);
+    if (auto it = fresh_index.find(ad); it != fresh_index.end()) {
+      waiting.emplace_back(i, it->second);
+      continue;
+    }
+    waiting.emplace_back(i, fresh.size());
+    const SecretBytes key(random_.Bytes(kKeySize));
+    WrappedKey& k = fresh.emplace_back();
+    k.name = names[i];
+    ASSIGN_OR_RETURN(k.wrapped, wrapper_->Seal(key.view(), ad, random_));
+    k.created = clock_.Now();
+    fresh_index.emplace(std::move(ad), fresh.size() - 1);
+  }
+  if (fresh.empty()) return out;
+
+  // Another process may have created some of them meanwhile: the store
+  // keeps the first of each and returns it, and both then use that one.
+  ASSIGN_OR_RETURN(std::vector<WrappedKey> stored, store_.InsertKeysIfAbsent(fresh));
+  if (stored.size() != fresh.size()) {
+    return absl::InternalError(absl::StrCat("key store answered an insert of ",
+                                            fresh.size(), " keys with ", stored.size()));
+  }
+  std::vector<UnwrappedKey> unwrapped(fresh.size());
+  for (size_t j = 0; j < fresh.size(); ++j) {
+    if (!(stored[j].name == fresh[j].name)) {
+      return absl::InternalError(absl::StrCat("key store answered an insert of a ",
+                                              Describe(fresh[j].name),
+                                              " with a key of another name"));
+    }
+    ASSIGN_OR_RETURN(unwrapped[j], Unwrap(stored[j]));
+  }
+  for (const auto& [i, j] : waiting) out[i] = unwrapped[j];
+  // The wrapped bytes carry a random nonce: equal bytes mean ours was kept.
+  absl::Status reported;
+  if (KeyEventListener* listener = listener_.load(); listener != nullptr) {
+    for (size_t j = 0; j < fresh.size(); ++j) {
+      if (stored[j].wrapped != fresh[j].wrapped) continue;
+      reported.Update(listener->OnKeyEvent(KeyEventListener::Event::kCreated,
+                                           stored[j].name, stored[j].id));
+    }
+  }
+  RETURN_IF_ERROR(reported);
+  return out;
 }
 
 absl::StatusOr<UnwrappedKey> Keyring::Get(const KeyName& name) {

@@ -10,8 +10,10 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "crypto/crypto.h"
@@ -71,6 +73,16 @@ class Keyring {
   // callers race, both get the one the store kept. After Destroy, this
   // creates a new, unrelated key.
   absl::StatusOr<UnwrappedKey> GetOrCreate(const KeyName& name);
+  // GetOrCreate for many names at once: one key per name, in order (a name
+  // given twice gets the same key twice). The store is asked once for all
+  // the names (KeyStore::FindKeys) and once more, only when some are
+  // missing, to insert those (KeyStore::InsertKeysIfAbsent), so a batch of
+  // new subjects costs two round trips to a database instead of two or
+  // three per subject. Creations are reported as by GetOrCreate, once per
+  // key this call created; a listener's error is returned after every
+  // creation was reported.
+  absl::StatusOr<std::vector<UnwrappedKey>> GetOrCreateAll(
+      absl::Span<const KeyName> names);
   // The key with this name, or NotFound (e.g. after destruction).
   absl::StatusOr<UnwrappedKey> Get(const KeyName& name);
   // The key with this id, or NotFound (e.g. after destruction).

@@ -162,23 +162,15 @@ absl::Status Ingester::Add(const transform::InputRecord& record) {
                      store_.ReserveRecordIds(static_cast<int64_t>(options_.batch_size)));
     ids_left_ = static_cast<int64_t>(options_.batch_size);
   }
-  auto sealed = pipeline_->Process(record, next_id_);
-  if (!sealed.ok()) {
-    if (!absl::IsInvalidArgument(sealed.status())) return sealed.status();
-    Reject(record.line, std::string(sealed.status().message()));
+  auto prepared = pipeline_->Prepare(record, next_id_);
+  if (!prepared.ok()) {
+    if (!absl::IsInvalidArgument(prepared.status())) return prepared.status();
+    Reject(record.line, std::string(prepared.status().message()));
     return absl::OkStatus();
   }
   ++next_id_;
   --ids_left_;
-  store::StoredRecord& out = batch_.emplace_back();
-  out.id = sealed->id;
-  out.stream = stream_.id;
-  out.time_us = sealed->time_us;
-  out.cell = sealed->cell;
-  out.epoch = sealed->epoch;
-  out.blind_index = std::move(sealed->blind_index);
-  out.key_id = sealed->key_id;
-  out.payload = std::move(sealed->payload);
+  batch_.push_back(*std::move(prepared));
   if (batch_.size() >= options_.batch_size) return Flush();
   return absl::OkStatus();
 }
@@ -186,9 +178,25 @@ absl::Status Ingester::Add(const transform::InputRecord& record) {
 absl::Status Ingester::Flush(std::vector<store::IngestKey> keys) {
   if (batch_.empty() && keys.empty()) return absl::OkStatus();
   const int64_t n = static_cast<int64_t>(batch_.size());
-  std::vector<store::StoredRecord> batch;
-  batch.reserve(options_.batch_size);
-  batch.swap(batch_);
+  std::vector<transform::SealedRecord> prepared;
+  prepared.reserve(options_.batch_size);
+  prepared.swap(batch_);
+  // Sealed before anything leaves this thread; on failure the batch is
+  // dropped with its clear payloads, never written.
+  RETURN_IF_ERROR(pipeline_->SealAll(absl::MakeSpan(prepared)));
+  std::vector<store::StoredRecord> batch(prepared.size());
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    transform::SealedRecord& in = prepared[i];
+    store::StoredRecord& out = batch[i];
+    out.id = in.id;
+    out.stream = stream_.id;
+    out.time_us = in.time_us;
+    out.cell = in.cell;
+    out.epoch = in.epoch;
+    out.blind_index = std::move(in.blind_index);
+    out.key_id = in.key_id;
+    out.payload = std::move(in.payload);
+  }
   RETURN_IF_ERROR(writer_->Submit(std::move(batch), std::move(keys)));
   summary_.accepted += n;
   if (n > 0) ++summary_.batches;

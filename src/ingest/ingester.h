@@ -2,9 +2,11 @@
 //
 // Records pass through the stream pipeline (transform/pipeline.h) on the
 // caller's thread and are appended to the store in batches by a writer
-// thread, so parsing and sealing overlap with the database write. Each batch
-// is one transaction: a record is stored whole or not at all, and a bad
-// record never stops its good neighbours.
+// thread, so parsing and sealing overlap with the database write. A batch
+// is sealed as a whole when it is full, its subjects' data keys fetched and
+// created together (one or two round trips to the key store per batch,
+// not per subject). Each batch is one transaction: a record is stored
+// whole or not at all, and a bad record never stops its good neighbours.
 #ifndef PRIVACITY_INGEST_INGESTER_H_
 #define PRIVACITY_INGEST_INGESTER_H_
 
@@ -89,7 +91,8 @@ class Ingester {
   IngestOptions options_;
   std::unique_ptr<transform::StreamPipeline> pipeline_;
   std::unique_ptr<Writer> writer_;
-  std::vector<store::StoredRecord> batch_;
+  // Prepared, not yet sealed (payloads in the clear, in memory only).
+  std::vector<transform::SealedRecord> batch_;
   int64_t next_id_ = 0;
   int64_t ids_left_ = 0;
   IngestSummary summary_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -194,25 +195,84 @@ absl::StatusOr<const crypto::HmacSha256*> StreamPipeline::PseudonymKey(int64_t e
   return raw;
 }
 
-absl::StatusOr<const StreamPipeline::DataKey*> StreamPipeline::SubjectKey(
-    const std::string& blind_index, int64_t epoch) {
-  std::string cache_key = blind_index;
-  cache_key.append(reinterpret_cast<const char*>(&epoch), sizeof(epoch));
-  auto it = data_keys_.find(cache_key);
-  if (it != data_keys_.end()) return &it->second;
-  if (data_keys_.size() >= kMaxCachedKeys) data_keys_.clear();
-  ASSIGN_OR_RETURN(crypto::UnwrappedKey key, keyring_.GetOrCreate(crypto::KeyName{
-                                                 .kind = crypto::KeyKind::kSubjectDek,
-                                                 .scope = stream_.id,
-                                                 .epoch = epoch,
-                                                 .subject = blind_index}));
-  ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead, crypto::Aead::Create(key.key));
-  auto [pos, inserted] =
-      data_keys_.emplace(std::move(cache_key), DataKey{key.id, std::move(aead)});
-  return &pos->second;
+namespace {
+
+// The data key cache's key: blind index and epoch.
+std::string DataKeyCacheKey(const std::string& blind_index, int64_t epoch) {
+  std::string key = blind_index;
+  key.append(reinterpret_cast<const char*>(&epoch), sizeof(epoch));
+  return key;
+}
+
+}  // namespace
+
+absl::Status StreamPipeline::LoadSubjectKeys(absl::Span<const SealedRecord> records) {
+  // The names of the uncached keys, each once.
+  std::vector<crypto::KeyName> missing;
+  std::vector<std::string> missing_cache_keys;
+  auto collect = [&] {
+    missing.clear();
+    missing_cache_keys.clear();
+    absl::flat_hash_set<std::string> seen;
+    for (const SealedRecord& r : records) {
+      std::string cache_key = DataKeyCacheKey(r.blind_index, r.epoch);
+      if (data_keys_.contains(cache_key) || !seen.insert(cache_key).second) continue;
+      missing.push_back(crypto::KeyName{.kind = crypto::KeyKind::kSubjectDek,
+                                        .scope = stream_.id,
+                                        .epoch = r.epoch,
+                                        .subject = r.blind_index});
+      missing_cache_keys.push_back(std::move(cache_key));
+    }
+  };
+  collect();
+  if (missing.empty()) return absl::OkStatus();
+  // Room for the whole batch, so none of its keys is evicted before use.
+  if (data_keys_.size() + missing.size() > kMaxCachedKeys) {
+    data_keys_.clear();
+    collect();
+  }
+  ASSIGN_OR_RETURN(std::vector<crypto::UnwrappedKey> keys,
+                   keyring_.GetOrCreateAll(missing));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<crypto::Aead> aead,
+                     crypto::Aead::Create(keys[i].key));
+    data_keys_.insert_or_assign(std::move(missing_cache_keys[i]),
+                                DataKey{keys[i].id, std::move(aead)});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StreamPipeline::SealAll(absl::Span<SealedRecord> records) {
+  if (!stream_.personal() || records.empty()) return absl::OkStatus();
+  for (const SealedRecord& r : records) {
+    if (r.blind_index.empty() || r.key_id != 0) {
+      return absl::InternalError("sealing a record that was not prepared for sealing");
+    }
+  }
+  RETURN_IF_ERROR(LoadSubjectKeys(records));
+  for (SealedRecord& r : records) {
+    auto it = data_keys_.find(DataKeyCacheKey(r.blind_index, r.epoch));
+    if (it == data_keys_.end()) {
+      return absl::InternalError("a data key fetched for sealing is not cached");
+    }
+    const DataKey& key = it->second;
+    ASSIGN_OR_RETURN(
+        std::string sealed,
+        key.aead->Seal(r.payload, PayloadAssociatedData(stream_.id, r.id), random_));
+    r.payload = std::move(sealed);
+    r.key_id = key.key_id;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SealedRecord> StreamPipeline::Process(const InputRecord& input,
+                                                     int64_t id) {
+  ASSIGN_OR_RETURN(SealedRecord out, Prepare(input, id));
+  RETURN_IF_ERROR(SealAll(absl::MakeSpan(&out, 1)));
+  return out;
+}
+
+absl::StatusOr<SealedRecord> StreamPipeline::Prepare(const InputRecord& input,
                                                      int64_t id) {
   SealedRecord out;
   out.id = id;
@@ -285,15 +345,8 @@ absl::StatusOr<SealedRecord> StreamPipeline::Process(const InputRecord& input,
     AppendJsonValue(value, json);
   }
   json.push_back('}');
-
-  if (!stream_.personal()) {
-    out.payload = std::move(json);
-    return out;
-  }
-  ASSIGN_OR_RETURN(const DataKey* key, SubjectKey(out.blind_index, out.epoch));
-  out.key_id = key->key_id;
-  ASSIGN_OR_RETURN(out.payload,
-                   key->aead->Seal(json, PayloadAssociatedData(stream_.id, id), random_));
+  // Sealed by SealAll on personal streams.
+  out.payload = std::move(json);
   return out;
 }
 

@@ -6,7 +6,7 @@
 //   -> seal (personal streams: AES-256-GCM under the subject's data key for
 //      this stream and epoch, associated data = stream and record id)
 //
-// The raw identifier exists only in memory, inside Process().
+// The raw identifier exists only in memory, inside Process() / Prepare().
 #ifndef PRIVACITY_TRANSFORM_PIPELINE_H_
 #define PRIVACITY_TRANSFORM_PIPELINE_H_
 
@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/random.h"
 #include "config/model.h"
 #include "crypto/crypto.h"
@@ -68,7 +69,24 @@ class StreamPipeline {
   // the reason for a bad record (never the value); any other code is a
   // failure of the trust itself (keys, crypto) and must stop the ingest.
   // Not thread-safe: it caches keys; use one pipeline per thread.
+  // Equivalent to Prepare followed by SealAll of that one record.
   absl::StatusOr<SealedRecord> Process(const InputRecord& input, int64_t id);
+
+  // Process in two steps, so that a batch's data keys are fetched (and the
+  // missing ones created) together rather than one subject at a time:
+  //   Prepare validates, transforms and pseudonymizes; on personal streams
+  //     the payload it returns is still the canonical JSON in the clear
+  //     (key_id 0), and must be sealed by SealAll before it leaves memory.
+  //   SealAll seals each record's payload in place under its subject's
+  //     data key for its epoch, asking the keyring once for every key the
+  //     records need that is not cached (crypto::Keyring::GetOrCreateAll).
+  //     Errors are failures of the trust (keys, crypto); on error the
+  //     records must be discarded. Nothing to do on streams without a
+  //     subject.
+  // REQUIRES (SealAll): every record came from Prepare of this pipeline
+  // and was not sealed yet.
+  absl::StatusOr<SealedRecord> Prepare(const InputRecord& input, int64_t id);
+  absl::Status SealAll(absl::Span<SealedRecord> records);
 
   const config::Stream& stream() const { return stream_; }
 
@@ -86,8 +104,8 @@ class StreamPipeline {
   StreamPipeline(const config::Stream& stream, crypto::Keyring& keyring,
                  RandomSource& random, std::unique_ptr<SubjectIndexer> indexer);
   absl::StatusOr<const crypto::HmacSha256*> PseudonymKey(int64_t epoch);
-  absl::StatusOr<const DataKey*> SubjectKey(const std::string& blind_index,
-                                            int64_t epoch);
+  // Caches the data keys `records` need, fetching the missing ones at once.
+  absl::Status LoadSubjectKeys(absl::Span<const SealedRecord> records);
 
   const config::Stream& stream_;
   crypto::Keyring& keyring_;

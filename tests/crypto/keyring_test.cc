@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/encoding.h"
@@ -570,6 +571,151 @@ TEST_F(KeyringTest, ConcurrentGetOrCreateAgreesOnOneKey) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 1u);
   EXPECT_EQ(store_.size(), 1u);
+}
+
+// ------------------------------------------------- GetOrCreateAll (batches)
+
+// Records the creations a keyring reports.
+class RecordingListener final : public KeyEventListener {
+ public:
+  absl::Status OnKeyEvent(Event event, const KeyName& name, int64_t id) override {
+    absl::MutexLock lock(&mu_);
+    if (event == Event::kCreated) created_.push_back(id);
+    return absl::OkStatus();
+  }
+  std::vector<int64_t> created() const {
+    absl::MutexLock lock(&mu_);
+    return created_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<int64_t> created_ ABSL_GUARDED_BY(mu_);
+};
+
+KeyName Dek(int subject, int64_t epoch = 3) {
+  return Name(KeyKind::kSubjectDek, "energy", epoch,
+              std::string(32, static_cast<char>('A' + subject)));
+}
+
+TEST_F(KeyringTest, GetOrCreateAllCreatesEachNewKeyOnceAndReportsEachCreation) {
+  const UnwrappedKey old0 = MustGetOrCreate(Dek(0));
+  const UnwrappedKey old1 = MustGetOrCreate(Dek(1));
+  RecordingListener listener;
+  keyring_->SetListener(&listener);
+
+  // Two known keys, eight new ones (Dek(2) asked for twice).
+  std::vector<KeyName> names = {Dek(0), Dek(2), Dek(1), Dek(2)};
+  for (int i = 3; i < 10; ++i) names.push_back(Dek(i));
+  absl::StatusOr<std::vector<UnwrappedKey>> all = keyring_->GetOrCreateAll(names);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), names.size());
+  EXPECT_EQ(store_.find_batches(), 1);
+  EXPECT_EQ(store_.insert_batches(), 1);
+  EXPECT_EQ(store_.size(), 10u);
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ((*all)[i].name, names[i]);
+  EXPECT_EQ((*all)[0].id, old0.id);
+  EXPECT_EQ((*all)[0].key.view(), old0.key.view());
+  EXPECT_EQ((*all)[2].id, old1.id);
+  EXPECT_EQ((*all)[1].id, (*all)[3].id);
+  EXPECT_EQ((*all)[1].key.view(), (*all)[3].key.view());
+
+  // Exactly the eight new keys were reported, each once.
+  std::set<int64_t> expected;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i != 0 && i != 2) expected.insert((*all)[i].id);
+  }
+  EXPECT_EQ(expected.size(), 8u);
+  EXPECT_EQ(listener.created().size(), 8u);
+  EXPECT_EQ(
+      [&] {
+        const std::vector<int64_t> c = listener.created();
+        return std::set<int64_t>(c.begin(), c.end());
+      }(),
+      expected);
+  // They are the keys the keyring hands out one at a time too.
+  for (size_t i = 0; i < names.size(); ++i) {
+    absl::StatusOr<UnwrappedKey> one = keyring_->Get(names[i]);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(one->id, (*all)[i].id);
+    EXPECT_EQ(one->key.view(), (*all)[i].key.view());
+  }
+
+  // Asked again: one lookup, nothing created, nothing reported.
+  absl::StatusOr<std::vector<UnwrappedKey>> again = keyring_->GetOrCreateAll(names);
+  ASSERT_TRUE(again.ok()) << again.status();
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ((*again)[i].id, (*all)[i].id);
+  EXPECT_EQ(store_.find_batches(), 2);
+  EXPECT_EQ(store_.insert_batches(), 1);
+  EXPECT_EQ(listener.created().size(), 8u);
+  EXPECT_EQ(store_.size(), 10u);
+  keyring_->SetListener(nullptr);
+}
+
+TEST_F(KeyringTest, GetOrCreateAllOfNothingAsksNothing) {
+  absl::StatusOr<std::vector<UnwrappedKey>> none = keyring_->GetOrCreateAll({});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(store_.find_batches(), 0);
+  EXPECT_EQ(store_.insert_batches(), 0);
+}
+
+TEST_F(KeyringTest, GetOrCreateAllWithAMalformedNameTouchesNothing) {
+  absl::StatusOr<std::vector<UnwrappedKey>> all =
+      keyring_->GetOrCreateAll({Dek(0), Name(KeyKind::kSubjectDek, "energy", 1, "")});
+  EXPECT_EQ(all.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.find_batches(), 0);
+  EXPECT_EQ(store_.insert_calls(), 0);
+  EXPECT_EQ(store_.size(), 0u);
+}
+
+TEST_F(KeyringTest, GetOrCreateAllLosingARaceYieldsTheStoredKeysAndReportsOnlyItsOwn) {
+  // The winner created two of the three keys; the loser's lookup missed them.
+  const UnwrappedKey won0 = MustGetOrCreate(Dek(0));
+  const UnwrappedKey won1 = MustGetOrCreate(Dek(1));
+  RacingKeyStore racing(store_);
+  auto loser = Keyring::Create(master_, racing, random_, clock_);
+  ASSERT_TRUE(loser.ok());
+  RecordingListener listener;
+  (*loser)->SetListener(&listener);
+  absl::StatusOr<std::vector<UnwrappedKey>> got =
+      (*loser)->GetOrCreateAll({Dek(0), Dek(1), Dek(2)});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ((*got)[0].id, won0.id);
+  EXPECT_EQ((*got)[0].key.view(), won0.key.view());
+  EXPECT_EQ((*got)[1].id, won1.id);
+  EXPECT_EQ((*got)[1].key.view(), won1.key.view());
+  EXPECT_EQ(store_.size(), 3u);
+  EXPECT_EQ(listener.created(), std::vector<int64_t>{(*got)[2].id});
+}
+
+TEST_F(KeyringTest, ConcurrentGetOrCreateAllAgreesOnOneKeyPerName) {
+  constexpr int kThreads = 4;
+  constexpr int kNames = 40;
+  RecordingListener listener;
+  keyring_->SetListener(&listener);
+  std::vector<std::vector<std::pair<int64_t, std::string>>> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<KeyName> names;
+      for (int i = 0; i < kNames; ++i) {
+        names.push_back(Dek(t % 2 == 0 ? i : kNames - 1 - i));
+      }
+      absl::StatusOr<std::vector<UnwrappedKey>> keys = keyring_->GetOrCreateAll(names);
+      ASSERT_TRUE(keys.ok()) << keys.status();
+      seen[t].resize(kNames);
+      for (int i = 0; i < kNames; ++i) {
+        const int subject = t % 2 == 0 ? i : kNames - 1 - i;
+        seen[t][subject] = {(*keys)[i].id, std::string((*keys)[i].key.view())};
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t], seen[0]) << t;
+  EXPECT_EQ(store_.size(), static_cast<size_t>(kNames));
+  EXPECT_EQ(listener.created().size(), static_cast<size_t>(kNames));
+  keyring_->SetListener(nullptr);
 }
 
 }  // namespace

@@ -1,8 +1,17 @@
 // The demo city on PostgreSQL: `privacity migrate` (store::MigrateStore)
 // from SQLite, and erasure across nodes.
+#include <atomic>
+#include <limits>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_format.h"
+#include "audit/leaves.h"
 #include "postgres_trust_fixture.h"
 #include "rights/rights_log.h"
 
@@ -108,6 +117,163 @@ TEST_F(PostgresqlTrustTest, ErasureOnOneNodeTakesEffectOnTheOthersAtOnce) {
   EXPECT_TRUE(b.store().rights().ListSubjectKeyIds(bi)->empty());
   EXPECT_EQ(b.store().CountRecords("energy.meter_readings").value_or(-1),
             3360 - static_cast<int64_t>(before->size()));
+}
+
+// Readings of `meters` meters (MAC9xxxxx, none in the demo data) from
+// 2013-01-14 23:00 to 2013-01-15 00:30 every half hour: two readings in each
+// of two epochs (30-day epochs; one starts at 2013-01-15 00:00 UTC).
+std::string ReadingsAcrossAnEpoch(int first_meter, int meters) {
+  std::string csv = "LCLid,tstp,energy(kWh/hh)\n";
+  for (const char* t : {"2013-01-14 23:00:00", "2013-01-14 23:30:00",
+                        "2013-01-15 00:00:00", "2013-01-15 00:30:00"}) {
+    for (int m = first_meter; m < first_meter + meters; ++m) {
+      absl::StrAppendFormat(&csv, "MAC9%05d,%s,0.%03d\n", m, t, m % 1000);
+    }
+  }
+  return csv;
+}
+
+// The subject data keys created according to the log's key_count leaves.
+int64_t LoggedDekCreations(server::Trust& trust) {
+  EXPECT_TRUE(trust.audit().Checkpoint().ok());  // appends pending counts
+  EXPECT_TRUE(trust.audit().log().Reload().ok());
+  auto entries = trust.audit().storage().ReadEntries(0, trust.audit().log().head().size);
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  int64_t created = 0;
+  if (!entries.ok()) return -1;
+  for (const auto& e : *entries) {
+    auto leaf = audit::ParseLeaf(e.data);
+    EXPECT_TRUE(leaf.ok()) << leaf.status();
+    if (leaf.ok() && (*leaf)["type"] == "key_count" && (*leaf)["action"] == "create" &&
+        (*leaf)["stream"] == "energy.meter_readings") {
+      created += (*leaf)["count"].get<int64_t>();
+    }
+  }
+  return created;
+}
+
+class SealingTest : public PostgresqlTrustTest {
+ protected:
+  ingest::IngestSummary IngestCsv(server::Trust& trust, const std::string& csv,
+                                  size_t batch_size) {
+    ingest::IngestOptions options;
+    options.batch_size = batch_size;
+    options.on_committed = [&trust](const ingest::IngestSummary& s,
+                                    const std::string& digest) {
+      return trust.audit()
+          .AppendIngest("energy.meter_readings", s.accepted, s.rejected, digest)
+          .status();
+    };
+    CryptoRandom random;
+    auto summary = ingest::IngestBuffer(
+        *trust.config().FindStream("energy.meter_readings"), trust.store(),
+        trust.keyring(), random, csv, ingest::InputFormat::kCsv, options);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return summary.ok() ? *summary : ingest::IngestSummary{};
+  }
+
+  std::vector<crypto::WrappedKey> DataKeys(server::Trust& trust) {
+    return trust.store()
+        .keys()
+        .ListKeysBefore(crypto::KeyKind::kSubjectDek, "energy.meter_readings",
+                        std::numeric_limits<int64_t>::max())
+        .value_or(std::vector<crypto::WrappedKey>{});
+  }
+
+  std::vector<store::StoredRecord> Records(server::Trust& trust) {
+    std::vector<store::StoredRecord> out;
+    store::RecordQuery q;
+    q.stream = "energy.meter_readings";
+    EXPECT_TRUE(trust.store()
+                    .ScanRecords(q,
+                                 [&](const store::StoredRecord& r) {
+                                   out.push_back(r);
+                                   return absl::OkStatus();
+                                 })
+                    .ok());
+    return out;
+  }
+
+  // Opens every record's payload with the node's keyring; the count opened.
+  int64_t OpenAll(server::Trust& trust, const std::vector<store::StoredRecord>& records) {
+    std::map<int64_t, std::unique_ptr<crypto::Aead>> aeads;
+    int64_t opened = 0;
+    for (const store::StoredRecord& r : records) {
+      auto it = aeads.find(r.key_id);
+      if (it == aeads.end()) {
+        auto key = trust.keyring().GetById(r.key_id);
+        EXPECT_TRUE(key.ok()) << key.status();
+        if (!key.ok()) continue;
+        it = aeads.emplace(r.key_id, *crypto::Aead::Create(key->key)).first;
+      }
+      auto plain = it->second->Open(
+          r.payload, transform::PayloadAssociatedData("energy.meter_readings", r.id));
+      if (plain.ok() && plain->find("\"energy_kwh\"") != std::string::npos) ++opened;
+    }
+    return opened;
+  }
+};
+
+TEST_F(SealingTest, ABatchOfNNewSubjectsCreatesAndReportsExactlyNKeys) {
+  ASSERT_TRUE(server::Trust::Initialize(PgConfig(), dir_, clock_, random_).ok());
+  server::Trust& node = AddNode(PgConfig());
+  // One batch: 37 meters x 2 epochs = 74 new keys.
+  ASSERT_EQ(IngestCsv(node, ReadingsAcrossAnEpoch(0, 37), 1000).accepted, 148);
+  EXPECT_EQ(DataKeys(node).size(), 74u);
+  EXPECT_EQ(LoggedDekCreations(node), 74);
+  // The same 37 and 5 more, in batches of 50: 10 new keys.
+  ASSERT_EQ(IngestCsv(node, ReadingsAcrossAnEpoch(0, 42), 50).accepted, 168);
+  EXPECT_EQ(DataKeys(node).size(), 84u);
+  EXPECT_EQ(LoggedDekCreations(node), 84);
+  const std::vector<store::StoredRecord> records = Records(node);
+  ASSERT_EQ(records.size(), 148u + 168u);
+  EXPECT_EQ(OpenAll(node, records), 148 + 168);
+}
+
+TEST_F(SealingTest, TwoNodesSealingTheSameNewSubjectsShareOneKeyPerSubjectAndEpoch) {
+  ASSERT_TRUE(server::Trust::Initialize(PgConfig(), dir_, clock_, random_).ok());
+  server::Trust& a = AddNode(PgConfig());
+  server::Trust& b = AddNode(PgConfig());
+  constexpr int kMeters = 300;
+  const std::string csv = ReadingsAcrossAnEpoch(0, kMeters);
+  for (int round = 0; round < 2; ++round) {
+    // Both nodes ingest the same new subjects at once, in batches of 100.
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    std::vector<int64_t> accepted(2);
+    for (int n = 0; n < 2; ++n) {
+      threads.emplace_back([&, n] {
+        ready.fetch_add(1);
+        while (ready.load() < 2) std::this_thread::yield();
+        accepted[n] = IngestCsv(n == 0 ? a : b, csv, 100).accepted;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(accepted[0], 4 * kMeters);
+    EXPECT_EQ(accepted[1], 4 * kMeters);
+  }
+
+  // One key per (subject, epoch), used by every record of that pair.
+  const std::vector<crypto::WrappedKey> keys = DataKeys(a);
+  EXPECT_EQ(keys.size(), 2u * kMeters);
+  std::set<int64_t> key_ids;
+  for (const crypto::WrappedKey& k : keys) key_ids.insert(k.id);
+  const std::vector<store::StoredRecord> records = Records(b);
+  ASSERT_EQ(records.size(), 4u * 4 * kMeters);
+  std::map<std::pair<std::string, int64_t>, std::set<int64_t>> used;
+  for (const store::StoredRecord& r : records) {
+    used[{r.blind_index, r.epoch}].insert(r.key_id);
+    EXPECT_TRUE(key_ids.contains(r.key_id));
+  }
+  EXPECT_EQ(used.size(), 2u * kMeters);
+  for (const auto& [pair, ids] : used) EXPECT_EQ(ids.size(), 1u);
+  // Both nodes open every record.
+  EXPECT_EQ(OpenAll(a, records), static_cast<int64_t>(records.size()));
+  EXPECT_EQ(OpenAll(b, records), static_cast<int64_t>(records.size()));
+  // Each key's creation was reported once, by the node whose key was kept.
+  EXPECT_TRUE(b.audit().Checkpoint().ok());
+  EXPECT_EQ(LoggedDekCreations(a), 2 * kMeters);
+  ExpectLogVerifies(a);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/random.h"
@@ -547,6 +548,111 @@ TEST_P(StoreConformanceTest, KeyInsertRaceAgreesOnOneKey) {
                   .value()
                   .size(),
               static_cast<size_t>(round + 1));
+  }
+}
+
+TEST_P(StoreConformanceTest, KeysFoundAndInsertedInBatches) {
+  crypto::KeyStore& keys = store_->keys();
+  const std::string a(32, 'a'), b(32, 'b');
+  absl::StatusOr<WrappedKey> a1 =
+      keys.InsertKeyIfAbsent(Key(KeyKind::kSubjectDek, "s", 1, a, "wa1"));
+  ASSERT_TRUE(a1.ok()) << a1.status();
+
+  const std::vector<KeyName> names = {{KeyKind::kSubjectDek, "s", 1, a},
+                                      {KeyKind::kSubjectDek, "s", 1, b},
+                                      {KeyKind::kSubjectDek, "s", 2, a}};
+  absl::StatusOr<std::vector<std::optional<WrappedKey>>> found = keys.FindKeys(names);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->size(), 3u);
+  ASSERT_TRUE((*found)[0].has_value());
+  EXPECT_EQ((*found)[0]->id, a1->id);
+  EXPECT_EQ((*found)[0]->name, names[0]);
+  EXPECT_EQ((*found)[0]->wrapped, "wa1");
+  EXPECT_EQ((*found)[0]->created, kT0);
+  EXPECT_FALSE((*found)[1].has_value());
+  EXPECT_FALSE((*found)[2].has_value());
+
+  // The known name keeps its key; new names are inserted; a name given
+  // twice gets one key.
+  absl::StatusOr<std::vector<WrappedKey>> stored =
+      keys.InsertKeysIfAbsent({Key(KeyKind::kSubjectDek, "s", 1, a, "other"),
+                               Key(KeyKind::kSubjectDek, "s", 1, b, "wb1"),
+                               Key(KeyKind::kSubjectDek, "s", 2, a, "wa2"),
+                               Key(KeyKind::kSubjectDek, "s", 1, b, "wb1-again")});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_EQ(stored->size(), 4u);
+  EXPECT_EQ((*stored)[0].id, a1->id);
+  EXPECT_EQ((*stored)[0].wrapped, "wa1");
+  EXPECT_EQ((*stored)[1].wrapped, "wb1");
+  EXPECT_EQ((*stored)[1].name, names[1]);
+  EXPECT_EQ((*stored)[1].created, kT0);
+  EXPECT_EQ((*stored)[2].wrapped, "wa2");
+  EXPECT_EQ((*stored)[2].name, names[2]);
+  EXPECT_EQ((*stored)[3].id, (*stored)[1].id);
+  EXPECT_EQ((*stored)[3].wrapped, "wb1");
+  EXPECT_NE((*stored)[1].id, (*stored)[2].id);
+  EXPECT_EQ(keys.ListKeysBefore(KeyKind::kSubjectDek, "s", 3).value().size(), 3u);
+
+  found = keys.FindKeys(names);
+  ASSERT_TRUE(found.ok()) << found.status();
+  for (size_t i = 0; i < names.size(); ++i) {
+    ASSERT_TRUE((*found)[i].has_value()) << i;
+    EXPECT_EQ((*found)[i]->id, (*stored)[i].id) << i;
+    EXPECT_EQ((*found)[i]->wrapped, (*stored)[i].wrapped) << i;
+  }
+
+  EXPECT_TRUE(keys.FindKeys({}).value().empty());
+  EXPECT_TRUE(keys.InsertKeysIfAbsent({}).value().empty());
+  // A bad key refuses the whole batch: nothing of it is stored.
+  EXPECT_EQ(keys.InsertKeysIfAbsent({Key(KeyKind::kSubjectDek, "s", 5, a, "w"),
+                                     Key(KeyKind::kSubjectDek, "s", 5, b, "")})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(keys.FindKey({KeyKind::kSubjectDek, "s", 5, a}).value().has_value());
+}
+
+// Nodes sealing batches for the same new subjects at once, each batch in
+// its own order: one key per name, and every node gets that one.
+TEST_P(StoreConformanceTest, ConcurrentBatchInsertsAgreeOnOneKeyPerName) {
+  absl::StatusOr<StorePtr> other = Open();
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<Store*> stores = {store_.get(), other->get()};
+  constexpr int kThreads = 4;
+  constexpr int kNames = 300;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::vector<std::pair<int64_t, std::string>>> seen(
+        kThreads, std::vector<std::pair<int64_t, std::string>>(kNames));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        // Thread t starts at a different subject and half go backwards.
+        std::vector<int> order(kNames);
+        for (int i = 0; i < kNames; ++i) {
+          const int j = (i + 71 * t) % kNames;
+          order[i] = t % 2 == 0 ? j : kNames - 1 - j;
+        }
+        std::vector<WrappedKey> batch;
+        for (int subject : order) {
+          batch.push_back(Key(KeyKind::kSubjectDek, "race", round,
+                              absl::StrCat("subject-", subject),
+                              absl::StrCat("candidate-", t, "-", subject)));
+        }
+        absl::StatusOr<std::vector<WrappedKey>> stored =
+            stores[t % 2]->keys().InsertKeysIfAbsent(batch);
+        ASSERT_TRUE(stored.ok()) << stored.status();
+        ASSERT_EQ(stored->size(), batch.size());
+        for (int i = 0; i < kNames; ++i) {
+          EXPECT_EQ((*stored)[i].name, batch[i].name);
+          seen[t][order[i]] = {(*stored)[i].id, (*stored)[i].wrapped};
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t], seen[0]) << t;
+    std::vector<WrappedKey> listed =
+        store_->keys().ListKeysBefore(KeyKind::kSubjectDek, "race", round + 1).value();
+    EXPECT_EQ(listed.size(), static_cast<size_t>(kNames * (round + 1)));
   }
 }
 

@@ -1,8 +1,13 @@
 #include "transform/pipeline.h"
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "config/loader.h"
@@ -205,6 +210,99 @@ TEST_F(PipelineTest, BadRecordsAreInvalidArgumentNamingTheFieldNotTheValue) {
     EXPECT_NE(r.status().message().find(c.field), std::string::npos) << r.status();
     EXPECT_EQ(r.status().message().find("MAC9"), std::string::npos) << r.status();
   }
+}
+
+// Counts the subject data keys the keyring reports as created.
+class CreationCounter final : public crypto::KeyEventListener {
+ public:
+  absl::Status OnKeyEvent(Event event, const crypto::KeyName& name, int64_t) override {
+    if (event == Event::kCreated && name.kind == crypto::KeyKind::kSubjectDek) ++count;
+    return absl::OkStatus();
+  }
+  int count = 0;
+};
+
+TEST_F(PipelineTest, SealAllFetchesABatchsKeysAtOnceAndCreatesOnePerNewSubjectAndEpoch) {
+  auto p = Pipeline("energy.readings");
+  CreationCounter created;
+  keyring_->SetListener(&created);
+  // 10 meters over two days (two epochs): 20 new (subject, epoch) pairs.
+  auto prepare = [&](int meters, int first_meter, int64_t first_id) {
+    std::vector<SealedRecord> batch;
+    for (int hour = 0; hour < 48; hour += 6) {
+      for (int m = first_meter; m < first_meter + meters; ++m) {
+        const std::string meter = absl::StrCat("MAC", m);
+        const std::string time =
+            absl::StrCat("2013-01-0", 1 + hour / 24, "T", hour % 24 < 10 ? "0" : "",
+                         hour % 24, ":00:00Z");
+        auto r = p->Prepare(
+            JsonRecord({{"meter", Str(meter)}, {"time", Str(time)}, {"kwh", Num(1)}}),
+            first_id + static_cast<int64_t>(batch.size()));
+        EXPECT_TRUE(r.ok()) << r.status();
+        if (r.ok()) batch.push_back(*std::move(r));
+      }
+    }
+    return batch;
+  };
+  std::vector<SealedRecord> batch = prepare(10, 0, 1);
+  ASSERT_EQ(batch.size(), 80u);
+  // Prepared, not sealed: the payload is the record's JSON, with pseudonyms.
+  EXPECT_EQ(batch[0].key_id, 0);
+  EXPECT_EQ(nlohmann::json::parse(batch[0].payload)["kwh"], 1.0);
+  EXPECT_EQ(batch[0].payload.find("MAC0"), std::string::npos);
+  const int finds_before = keys_.find_batches();
+  ASSERT_TRUE(p->SealAll(absl::MakeSpan(batch)).ok());
+  EXPECT_EQ(keys_.find_batches(), finds_before + 1);
+  EXPECT_EQ(keys_.insert_batches(), 1);
+  EXPECT_EQ(created.count, 20);
+  EXPECT_EQ(keys_.CountKind(crypto::KeyKind::kSubjectDek), 20u);
+  // One key per (subject, epoch), and every record opens with its own.
+  std::map<std::pair<std::string, int64_t>, int64_t> key_of;
+  for (const SealedRecord& r : batch) {
+    ASSERT_NE(r.key_id, 0);
+    auto [it, fresh] = key_of.emplace(std::pair{r.blind_index, r.epoch}, r.key_id);
+    EXPECT_EQ(it->second, r.key_id);
+    EXPECT_EQ(Open(r, "energy.readings")["kwh"], 1.0);
+  }
+  EXPECT_EQ(key_of.size(), 20u);
+  std::set<int64_t> ids;
+  for (const auto& [name, id] : key_of) ids.insert(id);
+  EXPECT_EQ(ids.size(), 20u);
+
+  // A batch of known subjects and 5 new ones: one lookup, 10 new keys.
+  std::vector<SealedRecord> next = prepare(15, 0, 1000);
+  ASSERT_TRUE(p->SealAll(absl::MakeSpan(next)).ok());
+  EXPECT_EQ(keys_.find_batches(), finds_before + 2);
+  EXPECT_EQ(keys_.insert_batches(), 2);
+  EXPECT_EQ(created.count, 30);
+  for (const SealedRecord& r : next) {
+    auto it = key_of.find(std::pair{r.blind_index, r.epoch});
+    if (it != key_of.end()) {
+      EXPECT_EQ(r.key_id, it->second);
+    }
+  }
+  // All cached now: the store is not asked at all.
+  std::vector<SealedRecord> cached = prepare(15, 0, 2000);
+  ASSERT_TRUE(p->SealAll(absl::MakeSpan(cached)).ok());
+  EXPECT_EQ(keys_.find_batches(), finds_before + 2);
+
+  // Another pipeline (an empty cache) finds all 30 in one lookup, creates none.
+  auto other = Pipeline("energy.readings");
+  p = std::move(other);
+  std::vector<SealedRecord> again = prepare(15, 0, 3000);
+  ASSERT_TRUE(p->SealAll(absl::MakeSpan(again)).ok());
+  EXPECT_EQ(keys_.find_batches(), finds_before + 3);
+  EXPECT_EQ(keys_.insert_batches(), 2);
+  EXPECT_EQ(created.count, 30);
+  keyring_->SetListener(nullptr);
+}
+
+TEST_F(PipelineTest, SealAllRefusesARecordThatWasAlreadySealed) {
+  auto p = Pipeline("energy.readings");
+  SealedRecord r = Reading(*p, "MAC000002", "2013-01-01T00:30:00Z", 7);
+  const std::string sealed = r.payload;
+  EXPECT_EQ(p->SealAll(absl::MakeSpan(&r, 1)).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(r.payload, sealed);
 }
 
 TEST(NormalizeIdentifier, FoldsCaseSpacesAndDashes) {

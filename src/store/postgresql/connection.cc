@@ -18,6 +18,10 @@ constexpr Oid kInt4Oid = 23;
 constexpr Oid kFloat8Oid = 701;
 constexpr Oid kByteaOid = 17;
 constexpr Oid kTextOid = 25;
+constexpr Oid kInt4ArrayOid = 1007;
+constexpr Oid kInt8ArrayOid = 1016;
+constexpr Oid kByteaArrayOid = 1001;
+constexpr Oid kTextArrayOid = 1009;
 
 constexpr char kSqlStatePayload[] = "privacity.store.postgresql/sqlstate";
 
@@ -33,6 +37,22 @@ uint64_t GetBig(const char* p, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
   return v;
+}
+
+// The binary form of a one-dimensional array without NULLs: dimensions,
+// a has-null flag, the element type, the length and lower bound of the one
+// dimension, then each element as its length and bytes.
+template <typename T, typename PutElement>
+std::string ArrayBytes(Oid element_type, absl::Span<const T> v, PutElement put) {
+  std::string out;
+  PutBig(out, v.empty() ? 0 : 1, 4);
+  PutBig(out, 0, 4);
+  PutBig(out, element_type, 4);
+  if (v.empty()) return out;
+  PutBig(out, v.size(), 4);
+  PutBig(out, 1, 4);
+  for (const T& e : v) put(out, e);
+  return out;
 }
 
 absl::StatusCode CodeFor(absl::string_view state) {
@@ -119,6 +139,45 @@ Params& Params::NullBytes() {
 
 Params& Params::NullInt64() {
   Add(kInt8Oid, "", true);
+  return *this;
+}
+
+Params& Params::Int32Array(absl::Span<const int32_t> v) {
+  Add(kInt4ArrayOid,
+      ArrayBytes(kInt4Oid, v,
+                 [](std::string& out, int32_t e) {
+                   PutBig(out, 4, 4);
+                   PutBig(out, static_cast<uint32_t>(e), 4);
+                 }),
+      false);
+  return *this;
+}
+
+Params& Params::Int64Array(absl::Span<const int64_t> v) {
+  Add(kInt8ArrayOid,
+      ArrayBytes(kInt8Oid, v,
+                 [](std::string& out, int64_t e) {
+                   PutBig(out, 8, 4);
+                   PutBig(out, static_cast<uint64_t>(e), 8);
+                 }),
+      false);
+  return *this;
+}
+
+namespace {
+void PutLengthPrefixed(std::string& out, const std::string& e) {
+  PutBig(out, e.size(), 4);
+  out.append(e);
+}
+}  // namespace
+
+Params& Params::BytesArray(absl::Span<const std::string> v) {
+  Add(kByteaArrayOid, ArrayBytes(kByteaOid, v, PutLengthPrefixed), false);
+  return *this;
+}
+
+Params& Params::TextArray(absl::Span<const std::string> v) {
+  Add(kTextArrayOid, ArrayBytes(kTextOid, v, PutLengthPrefixed), false);
   return *this;
 }
 

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 
 namespace privacity::store::postgresql_internal {
 
@@ -38,6 +39,13 @@ class Params {
   Params& Text(absl::string_view v);   // text (UTF-8, no NUL)
   Params& NullBytes();                 // a NULL bytea
   Params& NullInt64();                 // a NULL bigint
+  // One-dimensional arrays without NULLs (int4[], int8[], bytea[], text[]),
+  // for statements over many rows at once: unnest($1::bytea[], ...).
+  // REQUIRES: every element fits in an int32 length.
+  Params& Int32Array(absl::Span<const int32_t> v);
+  Params& Int64Array(absl::Span<const int64_t> v);
+  Params& BytesArray(absl::Span<const std::string> v);
+  Params& TextArray(absl::Span<const std::string> v);
 
   int size() const { return static_cast<int>(values_.size()); }
   const std::vector<Oid>& types() const { return types_; }

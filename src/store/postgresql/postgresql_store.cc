@@ -14,6 +14,7 @@
 #include <climits>
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -150,10 +151,89 @@ class PgKeyStore final : public crypto::KeyStore {
     return *std::move(stored);
   }
 
+  absl::StatusOr<std::vector<WrappedKey>> InsertKeysIfAbsent(
+      absl::Span<const WrappedKey> keys) override {
+    constexpr absl::string_view kOp = "insert keys";
+    for (const WrappedKey& key : keys) {
+      RETURN_IF_ERROR(CheckKeyName(key.name, kOp));
+      if (key.wrapped.empty() || !FitsInt(key.wrapped)) {
+        return absl::InvalidArgumentError(
+            "insert keys: wrapped key is empty or too long");
+      }
+    }
+    std::vector<WrappedKey> out(keys.size());
+    if (keys.empty()) return out;
+    NameColumns columns(keys.size());
+    std::vector<std::string> wrapped;
+    std::vector<int64_t> created;
+    wrapped.reserve(keys.size());
+    created.reserve(keys.size());
+    for (const WrappedKey& key : keys) {
+      columns.Add(key.name);
+      wrapped.push_back(key.wrapped);
+      created.push_back(ToMicros(key.created));
+    }
+    Params p = columns.ToParams();
+    p.BytesArray(wrapped).Int64Array(created);
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    // One statement for the whole batch. Rows go in in name order, so two
+    // nodes inserting overlapping batches wait for each other in one order
+    // and never deadlock; a name another node inserted first (committed,
+    // or waited for) is skipped and read back below with a new snapshot.
+    ASSIGN_OR_RETURN(
+        Result r,
+        conn->Exec("INSERT INTO keys (kind, scope, epoch, subject, wrapped, created_us) "
+                   "SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], "
+                   "$4::bytea[], $5::bytea[], $6::bigint[]) AS t "
+                   "ORDER BY 1, 2, 3, 4 "
+                   "ON CONFLICT (kind, scope, epoch, subject) DO NOTHING "
+                   "RETURNING id, kind, scope, epoch, subject, wrapped, created_us",
+                   p, kOp));
+    absl::flat_hash_map<NameKey, size_t> row_of;
+    row_of.reserve(r.rows());
+    for (int i = 0; i < r.rows(); ++i) {
+      row_of.emplace(NameKey{r.Int32(i, 1), r.Bytes(i, 2), r.Int64(i, 3), r.Bytes(i, 4)},
+                     static_cast<size_t>(i));
+    }
+    std::vector<KeyName> losers;
+    std::vector<size_t> loser_at;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto it = row_of.find(KeyOf(keys[i].name));
+      if (it == row_of.end()) {
+        losers.push_back(keys[i].name);
+        loser_at.push_back(i);
+        continue;
+      }
+      const int row = static_cast<int>(it->second);
+      out[i].id = r.Int64(row, 0);
+      out[i].name = keys[i].name;
+      out[i].wrapped = r.Bytes(row, 5);
+      out[i].created = FromMicros(r.Int64(row, 6));
+    }
+    if (losers.empty()) return out;
+    ASSIGN_OR_RETURN(std::vector<std::optional<WrappedKey>> stored, Find(*conn, losers));
+    for (size_t j = 0; j < losers.size(); ++j) {
+      if (!stored[j].has_value()) {
+        // Destroyed between the other node's insert and our read.
+        return absl::AbortedError("insert keys: a key was destroyed concurrently; retry");
+      }
+      out[loser_at[j]] = *std::move(stored[j]);
+    }
+    return out;
+  }
+
   absl::StatusOr<std::optional<WrappedKey>> FindKey(const KeyName& name) override {
     RETURN_IF_ERROR(CheckKeyName(name, "find key"));
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     return Find(*conn, name);
+  }
+
+  absl::StatusOr<std::vector<std::optional<WrappedKey>>> FindKeys(
+      absl::Span<const KeyName> names) override {
+    for (const KeyName& name : names) RETURN_IF_ERROR(CheckKeyName(name, "find keys"));
+    if (names.empty()) return std::vector<std::optional<WrappedKey>>();
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    return Find(*conn, names);
   }
 
   absl::StatusOr<WrappedKey> GetKey(int64_t id) override {
@@ -244,6 +324,67 @@ class PgKeyStore final : public crypto::KeyStore {
     key.created = FromMicros(r.Int64(0, 2));
     return key;
   }
+
+  // The live keys of `names`, in order, in one round trip.
+  absl::StatusOr<std::vector<std::optional<WrappedKey>>> Find(
+      Connection& conn, absl::Span<const KeyName> names) {
+    NameColumns columns(names.size());
+    for (const KeyName& name : names) columns.Add(name);
+    ASSIGN_OR_RETURN(
+        Result r,
+        conn.Exec("SELECT t.i, k.id, k.wrapped, k.created_us FROM unnest($1::integer[], "
+                  "$2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY "
+                  "AS t (kind, scope, epoch, subject, i) JOIN keys k ON k.kind = t.kind "
+                  "AND k.scope = t.scope AND k.epoch = t.epoch AND k.subject = t.subject",
+                  columns.ToParams(), "find keys"));
+    std::vector<std::optional<WrappedKey>> out(names.size());
+    for (int row = 0; row < r.rows(); ++row) {
+      const int64_t i = r.Int64(row, 0) - 1;  // ordinality counts from 1
+      if (i < 0 || i >= static_cast<int64_t>(names.size())) {
+        return absl::InternalError("find keys: the database answered an unknown row");
+      }
+      WrappedKey& key = out[i].emplace();
+      key.id = r.Int64(row, 1);
+      key.name = names[i];
+      key.wrapped = r.Bytes(row, 2);
+      key.created = FromMicros(r.Int64(row, 3));
+    }
+    return out;
+  }
+
+  // A key name as a hashable value.
+  using NameKey = std::tuple<int32_t, std::string, int64_t, std::string>;
+  static NameKey KeyOf(const KeyName& name) {
+    return NameKey{static_cast<int32_t>(name.kind), name.scope, name.epoch, name.subject};
+  }
+
+  // Key names as four parallel arrays, the parameters $1..$4 of an unnest.
+  class NameColumns {
+   public:
+    explicit NameColumns(size_t n) {
+      kinds_.reserve(n);
+      scopes_.reserve(n);
+      epochs_.reserve(n);
+      subjects_.reserve(n);
+    }
+    void Add(const KeyName& name) {
+      kinds_.push_back(static_cast<int32_t>(name.kind));
+      scopes_.push_back(name.scope);
+      epochs_.push_back(name.epoch);
+      subjects_.push_back(name.subject);
+    }
+    Params ToParams() const {
+      Params p;
+      p.Int32Array(kinds_).TextArray(scopes_).Int64Array(epochs_).BytesArray(subjects_);
+      return p;
+    }
+
+   private:
+    std::vector<int32_t> kinds_;
+    std::vector<std::string> scopes_;
+    std::vector<int64_t> epochs_;
+    std::vector<std::string> subjects_;
+  };
 
   ConnectionPool& pool_;
 };

@@ -155,36 +155,70 @@ class SqliteKeyStore final : public crypto::KeyStore {
   explicit SqliteKeyStore(ConnectionPool& pool) : pool_(pool) {}
 
   absl::StatusOr<WrappedKey> InsertKeyIfAbsent(const WrappedKey& key) override {
+    ASSIGN_OR_RETURN(std::vector<WrappedKey> stored,
+                     InsertKeysIfAbsent(absl::MakeConstSpan(&key, 1)));
+    return std::move(stored[0]);
+  }
+
+  // All in one write transaction (one commit, one sync for the batch).
+  absl::StatusOr<std::vector<WrappedKey>> InsertKeysIfAbsent(
+      absl::Span<const WrappedKey> keys) override {
     constexpr absl::string_view kOp = "insert key";
-    RETURN_IF_ERROR(CheckKeyName(key.name, kOp));
-    if (key.wrapped.empty() || !FitsInt(key.wrapped)) {
-      return absl::InvalidArgumentError("insert key: wrapped key is empty or too long");
+    for (const WrappedKey& key : keys) {
+      RETURN_IF_ERROR(CheckKeyName(key.name, kOp));
+      if (key.wrapped.empty() || !FitsInt(key.wrapped)) {
+        return absl::InvalidArgumentError("insert key: wrapped key is empty or too long");
+      }
     }
+    std::vector<WrappedKey> out;
+    if (keys.empty()) return out;
+    out.reserve(keys.size());
     absl::MutexLock write(&pool_.write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kImmediate));
-    {
-      ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kInsertKey));
-      StatementScope scope(stmt);
-      const int rc = BindKeyName(stmt, key.name) | BindBlob(stmt, 5, key.wrapped) |
-                     sqlite3_bind_int64(stmt, 6, ToMicros(key.created));
-      if (rc != SQLITE_OK) return BindError(*conn, rc, kOp);
-      RETURN_IF_ERROR(StepDone(*conn, stmt, kOp));
-    }
-    ASSIGN_OR_RETURN(std::optional<WrappedKey> stored, Find(*conn, key.name));
-    if (!stored.has_value()) {
-      return absl::InternalError(
-          absl::StrCat("sqlite store ", conn->path(), ": inserted key not found"));
+    for (const WrappedKey& key : keys) {
+      {
+        ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kInsertKey));
+        StatementScope scope(stmt);
+        const int rc = BindKeyName(stmt, key.name) | BindBlob(stmt, 5, key.wrapped) |
+                       sqlite3_bind_int64(stmt, 6, ToMicros(key.created));
+        if (rc != SQLITE_OK) return BindError(*conn, rc, kOp);
+        RETURN_IF_ERROR(StepDone(*conn, stmt, kOp));
+      }
+      ASSIGN_OR_RETURN(std::optional<WrappedKey> stored, Find(*conn, key.name));
+      if (!stored.has_value()) {
+        return absl::InternalError(
+            absl::StrCat("sqlite store ", conn->path(), ": inserted key not found"));
+      }
+      out.push_back(*std::move(stored));
     }
     RETURN_IF_ERROR(txn->Commit());
-    return *std::move(stored);
+    return out;
   }
 
   absl::StatusOr<std::optional<WrappedKey>> FindKey(const KeyName& name) override {
     RETURN_IF_ERROR(CheckKeyName(name, "find key"));
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     return Find(*conn, name);
+  }
+
+  // One connection and one read transaction (one snapshot) for all names.
+  absl::StatusOr<std::vector<std::optional<WrappedKey>>> FindKeys(
+      absl::Span<const KeyName> names) override {
+    for (const KeyName& name : names) RETURN_IF_ERROR(CheckKeyName(name, "find key"));
+    std::vector<std::optional<WrappedKey>> out;
+    if (names.empty()) return out;
+    out.reserve(names.size());
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kDeferred));
+    for (const KeyName& name : names) {
+      ASSIGN_OR_RETURN(std::optional<WrappedKey> found, Find(*conn, name));
+      out.push_back(std::move(found));
+    }
+    RETURN_IF_ERROR(txn->Commit());
+    return out;
   }
 
   absl::StatusOr<WrappedKey> GetKey(int64_t id) override {
