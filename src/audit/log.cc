@@ -59,7 +59,45 @@ absl::Status Log::Reload() {
   if (range.size() < range_.size()) return absl::OkStatus();
   head_ = TreeHead{range.size(), range.Root(*hasher_)};
   range_ = std::move(range);
+  return ExtendCacheLocked(range_.size());
+}
+
+absl::Status Log::ExtendCacheLocked(uint64_t tree_size) {
+  for (int level = kCachedLevel; level < 64 && (tree_size >> level) > 0; ++level) {
+    const size_t l = static_cast<size_t>(level - kCachedLevel);
+    if (upper_.size() <= l) upper_.resize(l + 1);
+    const uint64_t have = upper_[l].size();
+    const uint64_t want = tree_size >> level;
+    if (have >= want) continue;
+    ASSIGN_OR_RETURN(std::vector<Hash> nodes, storage_.ReadNodeRange(level, have, want));
+    upper_[l].insert(upper_[l].end(), nodes.begin(), nodes.end());
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Hash>> Log::ReadPlan(const ProofPlan& plan) const {
+  std::vector<Hash> nodes(plan.nodes.size());
+  std::vector<NodeId> uncached;
+  std::vector<size_t> uncached_at;
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < plan.nodes.size(); ++i) {
+      const NodeId& id = plan.nodes[i];
+      const size_t l = static_cast<size_t>(id.level) - kCachedLevel;
+      if (id.level >= kCachedLevel && l < upper_.size() && id.index < upper_[l].size()) {
+        nodes[i] = upper_[l][id.index];
+      } else {
+        uncached.push_back(id);
+        uncached_at.push_back(i);
+      }
+    }
+  }
+  if (!uncached.empty()) {
+    ASSIGN_OR_RETURN(std::vector<Hash> read, storage_.ReadNodes(uncached));
+    for (size_t j = 0; j < read.size(); ++j) nodes[uncached_at[j]] = read[j];
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<TreeHasher> hasher, TreeHasher::Create());
+  return AssembleProof(plan, nodes, *hasher);
 }
 
 absl::StatusOr<uint64_t> Log::Append(std::vector<std::string> entries) {
@@ -92,6 +130,16 @@ absl::StatusOr<uint64_t> Log::Append(std::vector<std::string> entries) {
   RETURN_IF_ERROR(storage_.Append(batch));
   head_ = TreeHead{next.size(), next.Root(*hasher_)};
   range_ = std::move(next);
+  // The batch's own upper nodes go straight into the cache; a node past a
+  // gap (another writer's appends this log has not read) waits for the
+  // read below.
+  for (const StoredNode& node : batch.nodes) {
+    if (node.id.level < kCachedLevel) continue;
+    const size_t l = static_cast<size_t>(node.id.level) - kCachedLevel;
+    if (upper_.size() <= l) upper_.resize(l + 1);
+    if (node.id.index == upper_[l].size()) upper_[l].push_back(node.hash);
+  }
+  RETURN_IF_ERROR(ExtendCacheLocked(range_.size()));
   return batch.first_index;
 }
 
@@ -112,13 +160,15 @@ absl::Status Log::CheckSize(uint64_t tree_size) const {
 absl::StatusOr<std::vector<Hash>> Log::InclusionProof(uint64_t index,
                                                       uint64_t tree_size) const {
   RETURN_IF_ERROR(CheckSize(tree_size));
-  return audit::InclusionProof(storage_, index, tree_size);
+  ASSIGN_OR_RETURN(const ProofPlan plan, PlanInclusionProof(index, tree_size));
+  return ReadPlan(plan);
 }
 
 absl::StatusOr<std::vector<Hash>> Log::ConsistencyProof(uint64_t size1,
                                                         uint64_t size2) const {
   RETURN_IF_ERROR(CheckSize(size2));
-  return audit::ConsistencyProof(storage_, size1, size2);
+  ASSIGN_OR_RETURN(const ProofPlan plan, PlanConsistencyProof(size1, size2));
+  return ReadPlan(plan);
 }
 
 absl::StatusOr<Hash> Log::RootAt(uint64_t tree_size) const {
@@ -127,7 +177,10 @@ absl::StatusOr<Hash> Log::RootAt(uint64_t tree_size) const {
     absl::MutexLock lock(&mu_);
     if (tree_size == head_.size) return head_.root;
   }
-  return audit::RootAt(storage_, tree_size);
+  if (tree_size == 0) return EmptyRoot();
+  ASSIGN_OR_RETURN(const ProofPlan plan, PlanRoot(tree_size));
+  ASSIGN_OR_RETURN(std::vector<Hash> root, ReadPlan(plan));
+  return root.at(0);
 }
 
 absl::StatusOr<std::vector<Hash>> InclusionProof(LogStorage& storage, uint64_t index,

@@ -68,7 +68,7 @@ TEST_F(PostgresqlStoreTest, NewDatabaseIsMigratedOnceEvenWhenNodesStartTogether)
   for (auto& s : stores) threads.emplace_back([&s, this] { s = Open(); });
   for (auto& t : threads) t.join();
   for (auto& s : stores) ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(Query("SELECT version FROM privacity_schema"), "4");
+  EXPECT_EQ(Query("SELECT version FROM privacity_schema"), "5");
   EXPECT_EQ(Query("SELECT count(*) FROM privacity_schema"), "1");
 }
 

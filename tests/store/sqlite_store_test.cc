@@ -141,7 +141,7 @@ TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   store->reset();
 
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "5");
   EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x50525643));
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(RawQuery(path, "PRAGMA page_size"), "16384");
@@ -152,7 +152,7 @@ TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
             "6");
   // Reopening a current file changes nothing.
   ASSERT_TRUE(OpenStore("sqlite:empty.db", dir_.path()).ok());
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "5");
 }
 
 TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
@@ -170,6 +170,11 @@ TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
   EXPECT_THAT(QueryPlan(PathOf("plan.db"),
                         "SELECT * FROM records WHERE blind_index = x'00' ORDER BY id"),
               AllOf(HasSubstr("records_by_blind_index"), Not(HasSubstr("TEMP B-TREE"))));
+  // Erasure lists a subject's data keys by index, whatever the number of keys.
+  EXPECT_THAT(
+      QueryPlan(PathOf("plan.db"),
+                "SELECT id FROM keys WHERE kind = 1 AND subject = x'00' ORDER BY id"),
+      HasSubstr("keys_by_subject"));
 }
 
 TEST_F(SqliteStoreTest, FutureSchemaVersionIsRefused) {

@@ -181,6 +181,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
 
 Connection::~Connection() {
   for (sqlite3_stmt* stmt : statements_) sqlite3_finalize(stmt);
+  for (const auto& [sql, stmt] : statements_by_text_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -195,6 +196,20 @@ absl::StatusOr<sqlite3_stmt*> Connection::Get(Sql sql) {
     }
   }
   return statements_[i];
+}
+
+absl::StatusOr<sqlite3_stmt*> Connection::GetByText(const char* sql,
+                                                    absl::string_view op) {
+  auto [it, inserted] = statements_by_text_.try_emplace(sql, nullptr);
+  if (inserted) {
+    const int rc =
+        sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->second, nullptr);
+    if (rc != SQLITE_OK) {
+      statements_by_text_.erase(it);
+      return Error(rc, op);
+    }
+  }
+  return it->second;
 }
 
 absl::Status Connection::Exec(const char* sql, absl::string_view op) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -74,6 +75,11 @@ class Connection {
   // The cached prepared statement for `sql`, in its reset state.
   absl::StatusOr<sqlite3_stmt*> Get(Sql sql);
 
+  // The same for a statement not in Sql, cached by its text (for modules
+  // with statements of their own, such as the log). Reset it after use
+  // (StatementScope) and do not step it twice at once.
+  absl::StatusOr<sqlite3_stmt*> GetByText(const char* sql, absl::string_view op);
+
   // Runs one or more statements that return no rows we need (pragmas,
   // migrations).
   absl::Status Exec(const char* sql, absl::string_view op);
@@ -91,6 +97,7 @@ class Connection {
   sqlite3* db_;
   std::string path_;
   std::array<sqlite3_stmt*, static_cast<size_t>(Sql::kCount)> statements_{};
+  absl::flat_hash_map<std::string, sqlite3_stmt*> statements_by_text_;
 };
 
 // Resets a cached statement (and forgets its bindings) when the scope ends,

@@ -25,18 +25,20 @@
 namespace privacity::store::sqlite_internal {
 namespace {
 
+// A statement from the connection's cache, reset (and its bindings
+// cleared) when it goes out of scope.
 class Stmt {
  public:
   static absl::StatusOr<Stmt> Prepare(Connection& conn, const char* sql,
                                       absl::string_view op) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(conn.db(), sql, -1, &stmt, nullptr);
-    if (rc != SQLITE_OK) return conn.Error(rc, op);
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.GetByText(sql, op));
     return Stmt(stmt);
   }
   Stmt(Stmt&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
   Stmt& operator=(Stmt&&) = delete;
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  ~Stmt() {
+    if (stmt_ != nullptr) Reset();
+  }
   sqlite3_stmt* get() const { return stmt_; }
   // Ready for the next row's bindings.
   void Reset() const {

@@ -158,6 +158,11 @@ CREATE TABLE releases (
 ) WITHOUT ROWID;
 CREATE INDEX releases_by_created ON releases (created_us);
 )sql",
+    // 4 -> 5: erasure finds a subject's data keys by an index, not a scan
+    // of every key.
+    R"sql(
+CREATE INDEX keys_by_subject ON keys (subject, kind);
+)sql",
 };
 
 absl::Status CheckVersion(Connection& conn, int64_t version) {
