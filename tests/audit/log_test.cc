@@ -126,6 +126,7 @@ TEST(Log, SecondWriterIsCaughtAndCanReload) {
 class FlakyStorage final : public LogStorage {
  public:
   bool fail = false;
+  bool fail_range_reads = false;
   std::optional<LogFrontier> stale_frontier;
   absl::Status Append(const LogAppend& batch) override {
     if (fail) return absl::UnavailableError("disk full");
@@ -143,6 +144,7 @@ class FlakyStorage final : public LogStorage {
   }
   absl::StatusOr<std::vector<Hash>> ReadNodeRange(int l, uint64_t b,
                                                   uint64_t e) override {
+    if (fail_range_reads) return absl::UnavailableError("disk error");
     return inner_.ReadNodeRange(l, b, e);
   }
 
@@ -215,6 +217,23 @@ TEST(Log, ProofsAboveTheCachedLevelMatchStorageAcrossWriters) {
       EXPECT_TRUE(VerifyConsistency(n, size, *consistency, root, log->head().root).ok());
     }
   }
+}
+
+// The nodes kept in memory are an optimisation: when reading them fails, the
+// log still opens, appends and proves, from storage.
+TEST(Log, FailedReadsOfUpperNodesFallBackToStorage) {
+  FlakyStorage storage;
+  ASSERT_TRUE((*Log::Open(storage))->Append(Leaves(0, 700)).ok());
+  storage.fail_range_reads = true;
+  auto log = Log::Open(storage);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(*(*log)->Append(Leaves(700, 800)), 700u);
+  const std::vector<Hash> leaf_hashes = TestLeafHashes(800);
+  const auto proof = (*log)->InclusionProof(3, 800);
+  ASSERT_TRUE(proof.ok());
+  EXPECT_TRUE(
+      VerifyInclusion(3, 800, leaf_hashes[3], *proof, RootFromLeafHashes(leaf_hashes))
+          .ok());
 }
 
 TEST(MemoryLogStorage, RejectsMalformedBatches) {
