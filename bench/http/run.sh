@@ -96,7 +96,7 @@ for rep in $(seq 1 "$REPS"); do
   offset=$(( (rep - 1) * 2 * RECORDS ))
   "$BENCH" ingest --port="$PORT" --token="$TOKEN" --records="$RECORDS" \
     --connections="$CONNECTIONS" --offset="$offset" >>"$WORK/results"
-  "$BENCH" inprocess --config="$CONFIG" --data-dir="$WORK/inproc" --records="$RECORDS" \
+  "$BENCH" inprocess --config="$CONFIG" --data_dir="$WORK/inproc" --records="$RECORDS" \
     --offset="$offset" >>"$WORK/results"
   "$BENCH" get --port="$PORT" --path=/healthz --seconds="$GET_SECONDS" \
     --connections="$CONNECTIONS" | sed 's/^get/get_privacity/' >>"$WORK/results"
