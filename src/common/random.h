@@ -26,9 +26,14 @@ class RandomSource {
   std::string Bytes(size_t n);
 };
 
-// OpenSSL RAND_bytes. Thread-safe.
+// OpenSSL RAND_bytes. Thread-safe. Requests of at most kMaxBlockRequest
+// bytes (nonces, samplers' draws) are served from a per-thread block of
+// RAND_bytes output, discarded after fork(); larger ones (keys) are drawn
+// directly.
 class CryptoRandom final : public RandomSource {
  public:
+  static constexpr size_t kMaxBlockRequest = 16;
+  CryptoRandom();
   void Fill(absl::Span<uint8_t> out) override;
 };
 
