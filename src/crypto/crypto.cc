@@ -20,7 +20,6 @@ namespace privacity::crypto {
 namespace {
 
 using internal::CipherCtxPtr;
-using internal::CipherPtr;
 using internal::MdCtxPtr;
 using internal::MdPtr;
 using internal::OpenSslError;
@@ -187,9 +186,21 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 // ----------------------------------------------------------------------- Aead
 
+namespace {
+
+// AES-256-GCM, fetched once per process (a fetch costs about 0.6 µs, and a
+// pipeline creates an Aead for every subject's data key it loads). Fetched
+// algorithm objects are reference counted and safe to share across threads.
+const EVP_CIPHER* Aes256Gcm() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
+}  // namespace
+
 struct Aead::State {
   SecretBytes key;
-  CipherPtr cipher;  // fetched once: avoids an implicit fetch per call
+  const EVP_CIPHER* cipher;  // Aes256Gcm(), never null
 };
 
 Aead::Aead(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -202,9 +213,9 @@ absl::StatusOr<std::unique_ptr<Aead>> Aead::Create(const SecretBytes& key) {
   }
   auto state = std::make_unique<State>();
   state->key = key;
-  state->cipher.reset(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  state->cipher = Aes256Gcm();
   if (state->cipher == nullptr) return OpenSslError("fetching AES-256-GCM");
-  if (EVP_CIPHER_get_iv_length(state->cipher.get()) != static_cast<int>(kNonceSize)) {
+  if (EVP_CIPHER_get_iv_length(state->cipher) != static_cast<int>(kNonceSize)) {
     return absl::InternalError("AES-256-GCM has an unexpected default nonce length");
   }
   return std::unique_ptr<Aead>(new Aead(std::move(state)));
@@ -224,7 +235,7 @@ absl::StatusOr<std::string> Aead::Seal(absl::string_view plaintext,
 
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return OpenSslError("allocating a cipher context");
-  if (EVP_EncryptInit_ex2(ctx.get(), state_->cipher.get(), Bytes(state_->key.view()),
+  if (EVP_EncryptInit_ex2(ctx.get(), state_->cipher, Bytes(state_->key.view()),
                           nonce, nullptr) != 1) {
     return OpenSslError("initialising AES-256-GCM encryption");
   }
@@ -260,7 +271,7 @@ absl::StatusOr<std::string> Aead::Open(absl::string_view sealed,
 
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return OpenSslError("allocating a cipher context");
-  if (EVP_DecryptInit_ex2(ctx.get(), state_->cipher.get(), Bytes(state_->key.view()),
+  if (EVP_DecryptInit_ex2(ctx.get(), state_->cipher, Bytes(state_->key.view()),
                           Bytes(nonce), nullptr) != 1) {
     return OpenSslError("initialising AES-256-GCM decryption");
   }
