@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { installAudit } from "./a11y.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
@@ -22,6 +23,7 @@ const webDir = join(repo, "web", "dist");
 const config = join(repo, "examples", "demo-city", "city.yaml");
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const METER = "MAC000002";
+const A11Y_METER = "MAC000003"; // a second meter: the citizen test erases the first
 
 for (const [what, p] of [["privacity binary", bin], ["built portal", join(webDir, "index.html")], ["Chromium", browserPath]]) {
   if (!existsSync(p)) {
@@ -76,13 +78,18 @@ function expect(cond, msg) {
 const data = mkdtempSync(join(tmpdir(), "privacity-e2e-"));
 let server;
 let context;
+let phoneBrowser;
+const chromeArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 try {
   execFileSync(bin, ["demo", "--no-serve", "--config", config, "--data-dir", join(data, "d")], { stdio: "ignore" });
-  const code = execFileSync(bin, ["subject", "claim-code", "--config", config, "--data-dir", join(data, "d"), "--stream", "energy.meter_readings", "--id", METER])
-    .toString()
-    .trim()
-    .split(/\s+/)
-    .pop();
+  const claimCode = (id) =>
+    execFileSync(bin, ["subject", "claim-code", "--config", config, "--data-dir", join(data, "d"), "--stream", "energy.meter_readings", "--id", id])
+      .toString()
+      .trim()
+      .split(/\s+/)
+      .pop();
+  const code = claimCode(METER);
+  const a11yCode = claimCode(A11Y_METER);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   server = spawn(bin, ["demo", "--config", config, "--data-dir", join(data, "d"), "--listen", `127.0.0.1:${port}`, "--web-dir", webDir], {
@@ -97,16 +104,17 @@ try {
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1200, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: chromeArgs,
   });
   // Nothing may leave for another origin (no tile servers, no CDNs).
   const foreign = [];
-  await context.route("**/*", (route) => {
+  const blockForeign = (route) => {
     const url = route.request().url();
-    if (url.startsWith(base) || url.startsWith("blob:") || url.startsWith("data:")) return route.continue();
+    if (url.startsWith(base) || url.startsWith("blob:") || url.startsWith("data:") || url === "about:blank") return route.continue();
     foreign.push(url);
     return route.abort();
-  });
+  };
+  await context.route("**/*", blockForeign);
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15000);
   const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
@@ -186,6 +194,245 @@ try {
     await shot("verify");
   });
 
+  // Accessibility and phone use, on every page (e2e/a11y.mjs holds the
+  // in-page checks). A fresh document per visit: the citizen's session lives
+  // in memory, so each visit starts signed out.
+  const notBusy = (p) => p.waitForFunction(() => document.querySelector("main h1") && !document.querySelector("main")?.hasAttribute("aria-busy"));
+  const signIn = async (p) => {
+    await p.locator("#me-signin").waitFor();
+    await p.selectOption("#me-stream", "energy.meter_readings");
+    await p.fill("#me-id", A11Y_METER);
+    await p.fill("#me-code", a11yCode);
+    await p.press("#me-code", "Enter");
+    await p.locator("#me-summary").waitFor();
+    await p.locator("#consents table").waitFor();
+  };
+  const PAGES = [
+    { name: "map", hash: "#/", ready: (p) => p.locator("#sensor-table tbody tr").first().waitFor() },
+    { name: "streams", hash: "#/streams", ready: (p) => p.locator("main .cards").waitFor() },
+    { name: "stream", hash: "#/streams/mobility.trips", ready: (p) => p.locator("main [data-risk]").first().waitFor() },
+    { name: "agreements", hash: "#/agreements", ready: (p) => p.locator("#agreements-table").waitFor() },
+    { name: "releases", hash: "#/releases", ready: async () => undefined },
+    { name: "access", hash: "#/access", ready: (p) => p.locator("#access-table").waitFor() },
+    {
+      name: "verify",
+      hash: "#/verify",
+      ready: async (p) => {
+        await p.press("#leaf-index", "Enter");
+        await p.locator("[data-verified]").waitFor();
+      },
+    },
+    ...(meAvailable
+      ? [
+          { name: "citizen", hash: "#/me", ready: (p) => p.locator("#me-signin").waitFor() },
+          { name: "citizen-signed-in", hash: "#/me", ready: signIn },
+        ]
+      : []),
+  ];
+  const visit = async (p, pg) => {
+    await p.goto("about:blank");
+    await p.goto(`${base}/${pg.hash}`);
+    await notBusy(p);
+    await pg.ready(p);
+    await p.evaluate(installAudit);
+  };
+  // Runs `check(page, pg)` on every page; fails listing every problem found.
+  const everyPage = async (p, check) => {
+    const problems = [];
+    for (const pg of PAGES) {
+      await visit(p, pg);
+      for (const x of await check(p, pg)) problems.push(`${pg.name}: ${x}`);
+    }
+    expect(problems.length === 0, `${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
+  };
+  // Tabs from the top of the document to its end. Every stop must show a
+  // focus indicator and be on screen; every tabbable element must be reached.
+  const tabWalk = async (p) => {
+    await p.evaluate(() => {
+      window.__a11y.snapshotRings();
+      const start = document.createElement("span");
+      start.id = "a11y-start";
+      start.tabIndex = -1;
+      document.body.prepend(start);
+      start.focus();
+    });
+    const expected = await p.evaluate(() => window.__a11y.tabbable());
+    const seen = [];
+    const problems = [];
+    for (let i = 0; i < 2 * expected.length + 20; i++) {
+      await p.keyboard.press("Tab");
+      const f = await p.evaluate(() => window.__a11y.focused());
+      if (!f || (seen.length > 0 && f.key === seen[0].key)) break;
+      seen.push(f);
+      for (const x of f.problems) problems.push(`${f.sel}: ${x}`);
+    }
+    if (process.env.A11Y_DEBUG) console.log(seen.map((f) => f.sel).join("\n"), "\nexpected", expected.length);
+    await p.evaluate(() => document.getElementById("a11y-start")?.remove());
+    const reached = new Set(seen.map((f) => f.key));
+    for (const e of expected) if (!reached.has(e.key)) problems.push(`${e.sel}: not reached by Tab`);
+    const firstNav = seen.findIndex((f) => f.nav);
+    const firstMain = seen.findIndex((f) => f.inMain);
+    if (firstNav < 0) problems.push("Tab never reaches the navigation");
+    else if (firstMain >= 0 && firstMain < firstNav) problems.push("Tab reaches the content before the navigation");
+    return { problems, stops: seen.length };
+  };
+
+  const a11yPage = await context.newPage();
+  a11yPage.setDefaultTimeout(15000);
+
+  await test("accessibility: every page has one h1, a main landmark, a lang, and names for fields, buttons, links and images", async () => {
+    await everyPage(a11yPage, (p) => p.evaluate(() => window.__a11y.names()));
+  });
+
+  await test("accessibility: all text on every page meets WCAG AA contrast (4.5:1, 3:1 large)", async () => {
+    await everyPage(a11yPage, (p) => p.evaluate(() => window.__a11y.contrast()));
+  });
+
+  await test("keyboard: Tab reaches the navigation and every control of every page, each with a visible focus indicator", async () => {
+    await everyPage(a11yPage, async (p) => (await tabWalk(p)).problems);
+  });
+
+  await test("keyboard: Enter on a navigation link changes page and focuses its heading; the skip link reaches the content", async () => {
+    const p = a11yPage;
+    await visit(p, PAGES[0]);
+    let hops = 0;
+    while (!(await p.evaluate(() => document.activeElement?.matches('nav a[href="#/agreements"]')))) {
+      expect(++hops <= 12, "Tab did not reach the Agreements link in 12 presses");
+      await p.keyboard.press("Tab");
+    }
+    await p.keyboard.press("Enter");
+    await p.waitForFunction(() => location.hash === "#/agreements");
+    await p.locator("#agreements-table").waitFor();
+    expect(await p.evaluate(() => document.activeElement === document.querySelector("main h1")), "focus moved to the new page's heading");
+    await p.keyboard.press("Tab");
+    expect(await p.evaluate(() => !!document.activeElement?.closest("main")), "the next Tab stays in the page's content");
+    // The skip link is the first Tab stop, and Enter on it lands in the
+    // content without leaving the page.
+    await visit(p, PAGES[3]);
+    await p.keyboard.press("Tab");
+    expect(await p.evaluate(() => document.activeElement?.matches("a.skip")), "the first Tab stop is the skip link");
+    await p.keyboard.press("Enter");
+    await p.waitForTimeout(200);
+    expect(await p.evaluate(() => location.hash) === "#/agreements", `the skip link kept the page (now ${await p.evaluate(() => location.hash)})`);
+    expect(await p.locator("#agreements-table").count() === 1, "the page is still shown after the skip link");
+    expect(await p.evaluate(() => !!document.activeElement?.closest("main")), "the skip link moved focus into the content");
+    await p.keyboard.press("Tab");
+    expect(await p.evaluate(() => !!document.activeElement?.closest("main") && !document.activeElement.closest("nav")), "Tab after the skip link continues in the content");
+  });
+
+  if (meAvailable) {
+    await test("keyboard: a citizen signs in and out with the keyboard alone", async () => {
+      const p = a11yPage;
+      await visit(p, PAGES.find((x) => x.name === "citizen"));
+      const tabTo = async (selector, limit = 20) => {
+        for (let i = 0; i < limit; i++) {
+          await p.keyboard.press("Tab");
+          if (await p.evaluate((s) => document.activeElement?.matches(s), selector)) return;
+        }
+        throw new Error(`Tab did not reach ${selector}`);
+      };
+      await tabTo("#me-stream");
+      // Choose the meter stream with the arrow keys.
+      const options = await p.evaluate(() => [...document.querySelectorAll("#me-stream option")].map((o) => o.value));
+      const want = options.indexOf("energy.meter_readings");
+      expect(want >= 0, "the meter stream is offered");
+      for (let i = 0; i < options.length && (await p.inputValue("#me-stream")) !== "energy.meter_readings"; i++) {
+        await p.keyboard.press(want > options.indexOf(await p.inputValue("#me-stream")) ? "ArrowDown" : "ArrowUp");
+      }
+      expect((await p.inputValue("#me-stream")) === "energy.meter_readings", "the arrow keys chose the meter stream");
+      await p.keyboard.press("Tab");
+      expect(await p.evaluate(() => document.activeElement?.id === "me-id"), "Tab goes from the stream to the identifier");
+      await p.keyboard.type(A11Y_METER);
+      await p.keyboard.press("Tab");
+      expect(await p.evaluate(() => document.activeElement?.id === "me-code"), "Tab goes from the identifier to the claim code");
+      await p.keyboard.type(a11yCode);
+      await p.keyboard.press("Tab");
+      expect(await p.evaluate(() => document.activeElement?.matches("#me-signin button[type=submit]")), "Tab goes from the claim code to the button");
+      await p.keyboard.press("Enter");
+      await p.locator("#me-summary").waitFor();
+      expect(/holds [1-9]\d* record/.test(await p.locator("#me-summary").innerText()), "the records are shown");
+      expect(await p.evaluate(() => document.activeElement === document.querySelector("main h1")), "focus moved to the heading after signing in");
+      await tabTo("#sign-out-button", 80);
+      await p.keyboard.press("Enter");
+      await p.locator("#me-signin").waitFor();
+      expect(await p.evaluate(() => document.activeElement === document.querySelector("main h1")), "focus moved to the heading after signing out");
+    });
+  }
+
+  // The phone: a second browser with a 390x844 touch viewport.
+  phoneBrowser = await chromium.launch({ executablePath: browserPath, headless: true, args: chromeArgs });
+  const phoneContext = await phoneBrowser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+  await phoneContext.route("**/*", blockForeign);
+  const phone = await phoneContext.newPage();
+  phone.setDefaultTimeout(15000);
+
+  await test("phone: every page fits 390 px, keeps its navigation on screen, text >= 12 px, tap targets >= 24 px and AA contrast", async () => {
+    await everyPage(phone, async (p, pg) => {
+      const problems = await p.evaluate(() => [...window.__a11y.phone(), ...window.__a11y.contrast()]);
+      await p.screenshot({ path: join(out, `phone-${pg.name}.png`), fullPage: true });
+      return problems;
+    });
+  });
+
+  await test("phone: a tap on the navigation changes page", async () => {
+    await visit(phone, PAGES[0]);
+    await phone.tap('nav a[href="#/agreements"]');
+    await phone.locator("#agreements-table").waitFor();
+    await phone.tap('nav a[href="#/me"]');
+    await phone.locator("main h1").waitFor();
+    expect(await phone.evaluate(() => location.hash) === "#/me", "the citizen area is reached by tapping");
+  });
+
+  // The checks above must be able to fail: break a live page in known ways
+  // and expect each check to name what was broken.
+  await test("the accessibility checks catch a broken page", async () => {
+    const found = (problems, re, what) => expect(problems.some((x) => re.test(x)), `${what} was not caught; got:\n  ${problems.join("\n  ")}`);
+    const verify = PAGES.find((x) => x.name === "verify");
+    await visit(a11yPage, verify);
+    await a11yPage.evaluate(() => {
+      document.querySelector('label[for="leaf-index"]').removeAttribute("for");
+      const b = document.createElement("button");
+      b.append(document.createElementNS("http://www.w3.org/2000/svg", "svg"));
+      b.id = "icon-only";
+      document.querySelector("main form").append(b);
+      document.querySelector("main").append(document.createElement("h1"));
+      document.querySelector("main").lastChild.textContent = "second";
+      document.getElementById("checkpoint").style.color = "#aaa";
+    });
+    const names = await a11yPage.evaluate(() => window.__a11y.names());
+    found(names, /#leaf-index: form field without a label/, "a field without a label");
+    found(names, /#icon-only: button without an accessible name/, "an icon-only button");
+    found(names, /2 <h1> elements/, "a second h1");
+    found(await a11yPage.evaluate(() => window.__a11y.contrast()), /#checkpoint .*: 2\.\d+:1 < 4\.5:1/, "grey text on white");
+    await visit(a11yPage, verify);
+    await a11yPage.evaluate(() => {
+      const s = document.createElement("style");
+      s.textContent = "#leaf-index:focus-visible { outline: none !important; } main form button:focus-visible { outline-color: #eee !important; }";
+      document.head.append(s);
+      document.querySelector("footer a").addEventListener("focus", () => document.querySelector(".skip").focus());
+    });
+    const walk = (await tabWalk(a11yPage)).problems;
+    found(walk, /#leaf-index: no visible focus indicator/, "a field without a focus indicator");
+    found(walk, /button.*: focus indicator contrast 1\.\d+:1/, "a pale focus ring");
+    found(walk, /footer .*: not reached by Tab/, "a trap that skips an element");
+    await visit(phone, verify);
+    await phone.evaluate(() => {
+      const wide = document.createElement("div");
+      wide.id = "too-wide";
+      wide.style.width = "600px";
+      wide.textContent = "wide";
+      document.querySelector("main").append(wide);
+      document.querySelector("main p").style.fontSize = "10px";
+      document.querySelector("main form button").style.cssText = "min-height: 0; height: 20px; padding: 0 4px";
+      document.querySelector("nav li:last-child").style.cssText = "position: absolute; left: 500px";
+    });
+    const ph = await phone.evaluate(() => window.__a11y.phone());
+    found(ph, /page is \d+px wide in a 390px viewport: .*#too-wide/, "horizontal overflow");
+    found(ph, /text 10px < 12px/, "10 px text");
+    found(ph, /button.*: tap target \d+x20 < 24x24/, "a 20 px button");
+    found(ph, /navigation link .* is not on screen/, "a navigation link off screen");
+  });
+
   await test("no request left the origin", async () => {
     expect(foreign.length === 0, `foreign requests: ${foreign.join(", ")}`);
   });
@@ -195,6 +442,7 @@ try {
   results.push(["setup", "FAIL", 0]);
 } finally {
   await context?.close().catch(() => undefined);
+  await phoneBrowser?.close().catch(() => undefined);
   if (server && server.exitCode === null) {
     server.kill("SIGTERM");
     await new Promise((r) => {

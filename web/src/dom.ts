@@ -55,6 +55,14 @@ export function message(text: string, kind: "info" | "error" = "info"): HTMLElem
   return h("p", kind === "error" ? { class: "error", role: "alert" } : { class: "note", role: "status" }, text);
 }
 
+// Moves focus to the page's heading (or `main`), so keyboard and screen
+// reader users land on new content after the page changes under them.
+export function focusHeading(main: HTMLElement): void {
+  const target = main.querySelector<HTMLElement>("h1") ?? main;
+  target.setAttribute("tabindex", "-1");
+  target.focus();
+}
+
 export function link(href: string, text: string): HTMLAnchorElement {
   return h("a", { href }, text);
 }

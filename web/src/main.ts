@@ -3,7 +3,7 @@ import "leaflet/dist/leaflet.css";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { streams } from "./api";
-import { message } from "./dom";
+import { focusHeading, message } from "./dom";
 import { mapPage } from "./pages/map";
 import { streamPage, streamsPage } from "./pages/streams";
 import { agreementsPage } from "./pages/agreements";
@@ -53,16 +53,17 @@ async function route(): Promise<void> {
   } finally {
     if (mine === generation) {
       main.removeAttribute("aria-busy");
-      const h1 = main.querySelector("h1");
-      if (h1 && document.activeElement !== document.body) {
-        h1.setAttribute("tabindex", "-1");
-        h1.focus();
-      }
+      if (document.activeElement !== document.body) focusHeading(main);
     }
   }
 }
 
 window.addEventListener("hashchange", () => void route());
+// The skip link's "#main" would be taken for a route: move focus instead.
+document.querySelector("a.skip")?.addEventListener("click", (e) => {
+  e.preventDefault();
+  focusHeading(document.getElementById("main")!);
+});
 void route();
 streams()
   .then((d) => {

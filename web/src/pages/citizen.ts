@@ -1,7 +1,7 @@
 // The citizen area: sign in with an identifier and a claim code, then see
 // your records, export them, change consents, and erase.
 import { ApiError, getJson, sendJson, streams } from "../api";
-import { h, message, table } from "../dom";
+import { focusHeading, h, message, table } from "../dom";
 
 interface Session {
   token: string;
@@ -53,6 +53,7 @@ export async function citizenPage(main: HTMLElement): Promise<void> {
       code.value = "";
       main.replaceChildren(h("h1", {}, "My data"));
       await signedIn(main);
+      focusHeading(main);
     } catch (err) {
       status.append(message(err instanceof ApiError ? err.message : "Could not sign in.", "error"));
     }
@@ -125,11 +126,13 @@ async function signedIn(main: HTMLElement): Promise<void> {
       eraseStatus),
     h("button", {
       type: "button",
+      id: "sign-out-button",
       onclick: async () => {
         await fetch("/v1/me/session", { method: "DELETE", headers: auth() }).catch(() => undefined);
         session = null;
         main.replaceChildren();
         await citizenPage(main);
+        focusHeading(main);
       },
     }, "Sign out"),
   );

@@ -49,6 +49,7 @@ export async function mapPage(main: HTMLElement): Promise<void> {
     L.rectangle([[s, w], [n, e]], { color: "#1b4965", weight: 2, fill: false, className: "city-outline" }).addTo(map);
     bounds.extend([[s, w], [n, e]]);
   }
+  const markers: [L.CircleMarker, string][] = [];
   for (const f of reg.features) {
     const p = f.properties;
     if (p.cell && p.cell.polygon.length) {
@@ -62,7 +63,7 @@ export async function mapPage(main: HTMLElement): Promise<void> {
     if (!f.geometry) continue;
     const [lon, lat] = f.geometry.coordinates;
     bounds.extend([lat, lon]);
-    L.circleMarker([lat, lon], {
+    const marker = L.circleMarker([lat, lon], {
       radius: 8,
       color: p.status === "proposed" ? "#9d0208" : "#1b4965",
       fillOpacity: 0.8,
@@ -70,6 +71,7 @@ export async function mapPage(main: HTMLElement): Promise<void> {
     })
       .bindTooltip(`${p.name} (${p.status})`)
       .addTo(map);
+    markers.push([marker, `Sensor: ${p.name} (${p.status})`]);
   }
   if (!reg.bbox && bounds.isValid()) {
     // No declared outline: draw the register's extent.
@@ -77,6 +79,15 @@ export async function mapPage(main: HTMLElement): Promise<void> {
   }
   if (bounds.isValid()) map.fitBounds(bounds.pad(0.1));
   else map.setView([0, 0], 1);
+  // Leaflet makes a marker with a tooltip focusable (the tooltip opens on
+  // focus); give each such Tab stop a role and a name. Elements exist once
+  // the map has a view.
+  for (const [marker, label] of markers) {
+    const el = marker.getElement();
+    el?.setAttribute("tabindex", "0");
+    el?.setAttribute("role", "img");
+    el?.setAttribute("aria-label", label);
+  }
 
   const rows = reg.features.map((f) => {
     const p = f.properties;
