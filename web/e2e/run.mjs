@@ -1,6 +1,9 @@
 // End-to-end tests of the portal: `privacity demo` on a free port, Debian's
 // Chromium driven by playwright-core (no browser is downloaded), one
-// screenshot per page. Usage: node e2e/run.mjs [--bin PATH] [--out DIR]
+// screenshot per page on a desktop and on a phone. Besides the pages' own
+// behaviour, every page is checked for names and labels, contrast, keyboard
+// use and phone layout (the in-page checks are in e2e/a11y.mjs).
+// Usage: node e2e/run.mjs [--bin PATH] [--out DIR]
 // Environment: PRIVACITY_BIN, E2E_OUT, CHROMIUM (default /usr/bin/chromium).
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from "node:fs";
@@ -263,10 +266,13 @@ try {
       await p.keyboard.press("Tab");
       const f = await p.evaluate(() => window.__a11y.focused());
       if (!f || (seen.length > 0 && f.key === seen[0].key)) break;
+      if (seen.length > 0 && f.key === seen[seen.length - 1].key) {
+        problems.push(`${f.sel}: Tab does not move on from here`);
+        break;
+      }
       seen.push(f);
       for (const x of f.problems) problems.push(`${f.sel}: ${x}`);
     }
-    if (process.env.A11Y_DEBUG) console.log(seen.map((f) => f.sel).join("\n"), "\nexpected", expected.length);
     await p.evaluate(() => document.getElementById("a11y-start")?.remove());
     const reached = new Set(seen.map((f) => f.key));
     for (const e of expected) if (!reached.has(e.key)) problems.push(`${e.sel}: not reached by Tab`);
@@ -361,7 +367,7 @@ try {
 
   // The phone: a second browser with a 390x844 touch viewport.
   phoneBrowser = await chromium.launch({ executablePath: browserPath, headless: true, args: chromeArgs });
-  const phoneContext = await phoneBrowser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+  const phoneContext = await phoneBrowser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   await phoneContext.route("**/*", blockForeign);
   const phone = await phoneContext.newPage();
   phone.setDefaultTimeout(15000);
@@ -410,11 +416,16 @@ try {
       s.textContent = "#leaf-index:focus-visible { outline: none !important; } main form button:focus-visible { outline-color: #eee !important; }";
       document.head.append(s);
       document.querySelector("footer a").addEventListener("focus", () => document.querySelector(".skip").focus());
+      document.querySelector("#leaf-index").addEventListener("keydown", (e) => e.key === "Tab" && e.target.dataset.trap === "on" && e.preventDefault());
     });
     const walk = (await tabWalk(a11yPage)).problems;
     found(walk, /#leaf-index: no visible focus indicator/, "a field without a focus indicator");
     found(walk, /button.*: focus indicator contrast 1\.\d+:1/, "a pale focus ring");
     found(walk, /footer .*: not reached by Tab/, "a trap that skips an element");
+    await a11yPage.evaluate(() => (document.querySelector("#leaf-index").dataset.trap = "on"));
+    const trapped = (await tabWalk(a11yPage)).problems;
+    found(trapped, /#leaf-index: Tab does not move on from here/, "a keyboard trap");
+    found(trapped, /main form button.*not reached by Tab|form\.card > button: not reached by Tab/, "the control behind a keyboard trap");
     await visit(phone, verify);
     await phone.evaluate(() => {
       const wide = document.createElement("div");

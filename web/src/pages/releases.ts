@@ -43,7 +43,8 @@ function chart(r: Release, width: number): HTMLElement | null {
       height: 240,
       scales: { x: { time: timeCol >= 0 } },
       series: [{ label: timeCol >= 0 ? r.columns[timeCol] : "row" }, { label: r.columns[valueCol], stroke: "#1b4965", width: 2, fill: "rgba(27,73,101,0.1)" }],
-      axes: [{}, {}],
+      // The value axis grows with its labels, so "-10,000" is not clipped.
+      axes: [{}, { size: (_u, values) => Math.max(50, 20 + 8 * Math.max(0, ...(values ?? []).map((v) => String(v).length))) }],
     },
     [order.map((i) => xs[i]), order.map((i) => ys[i])],
     el,
@@ -86,12 +87,14 @@ export async function releasesPage(main: HTMLElement): Promise<void> {
       { id: "releases-table" },
     ),
   );
-  const width = Math.min(900, main.clientWidth || 600);
   for (const s of list.slice(0, 12)) {
     const r = await getJson<Release>(`/public/releases/${encodeURIComponent(s.id)}`);
     const section = h("section", { class: "card", "aria-labelledby": `rel-${s.id}` }, h("h2", { id: `rel-${s.id}` }, r.title ?? r.id));
     main.append(section);
-    const c = chart(r, width - 40);
+    // As wide as the card's content box, so the chart fits a phone.
+    const cs = getComputedStyle(section);
+    const width = Math.min(900, (section.clientWidth || 600) - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
+    const c = chart(r, width);
     section.append(c ?? message("Nothing to chart in this release."));
   }
 }
