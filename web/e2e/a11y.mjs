@@ -2,7 +2,8 @@
 // project (no external checker is available offline). `installAudit` is
 // serialised by Playwright and run inside the page: it must not reference
 // anything outside its own body. It defines window.__a11y with:
-//   names()          landmarks, h1, lang, accessible names of fields and controls
+//   names()          landmarks, h1, heading order, lang, title, accessible names
+//                    of fields and controls
 //   contrast()       WCAG 2.x contrast of every visible text against its background
 //   snapshotRings()  the unfocused outline/box-shadow of every focusable element
 //   focused()        the focused element, its focus ring and the ring's contrast
@@ -158,10 +159,18 @@ export function installAudit() {
     names() {
       const problems = [];
       if (!(document.documentElement.getAttribute("lang") ?? "").trim()) problems.push("<html> has no lang");
+      if (!document.title.trim()) problems.push("the page has no <title>");
       const h1s = [...document.querySelectorAll("h1")].filter(rendered);
       if (h1s.length !== 1) problems.push(`${h1s.length} <h1> elements (want exactly 1)`);
       const mains = [...document.querySelectorAll('main, [role="main"]')].filter(rendered);
       if (mains.length !== 1) problems.push(`${mains.length} main landmarks (want exactly 1)`);
+      // Headings go down one level at a time (h1, h2, h3), never h1 to h3.
+      let level = 0;
+      for (const hd of [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")].filter(rendered)) {
+        const l = Number(hd.localName[1]);
+        if (l > level + 1) problems.push(`${sel(hd)} "${subtreeText(hd).slice(0, 40)}": h${l} follows h${level || "(none)"}`);
+        level = l;
+      }
       const ids = new Map();
       for (const el of document.querySelectorAll("[id]")) ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
       for (const [id, n] of ids) if (n > 1) problems.push(`id "${id}" is used ${n} times`);

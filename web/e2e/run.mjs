@@ -225,9 +225,23 @@ try {
         await p.locator("[data-verified]").waitFor();
       },
     },
+    { name: "not-found", hash: "#/no-such-page", ready: (p) => p.locator('main [role="alert"]').waitFor() },
     ...(meAvailable
       ? [
           { name: "citizen", hash: "#/me", ready: (p) => p.locator("#me-signin").waitFor() },
+          {
+            // A malformed claim code: refused with a message, and not
+            // counted against the sign-in attempt limits.
+            name: "citizen-refused",
+            hash: "#/me",
+            ready: async (p) => {
+              await p.locator("#me-signin").waitFor();
+              await p.fill("#me-id", "MAC000004");
+              await p.fill("#me-code", "12345");
+              await p.press("#me-code", "Enter");
+              await p.locator('#me-signin [role="alert"]').waitFor();
+            },
+          },
           { name: "citizen-signed-in", hash: "#/me", ready: signIn },
         ]
       : []),
@@ -286,7 +300,7 @@ try {
   const a11yPage = await context.newPage();
   a11yPage.setDefaultTimeout(15000);
 
-  await test("accessibility: every page has one h1, a main landmark, a lang, and names for fields, buttons, links and images", async () => {
+  await test("accessibility: every page has a title, a lang, one h1, ordered headings, a main landmark, and names for fields, buttons, links and images", async () => {
     await everyPage(a11yPage, (p) => p.evaluate(() => window.__a11y.names()));
   });
 
@@ -380,6 +394,16 @@ try {
     });
   });
 
+  // WCAG 1.4.10 (reflow): content fits 320 CSS px without scrolling sideways.
+  await test("phone: at 320 px wide no page scrolls sideways", async () => {
+    await phone.setViewportSize({ width: 320, height: 640 });
+    try {
+      await everyPage(phone, (p) => p.evaluate(() => window.__a11y.phone().filter((x) => x.startsWith("page is"))));
+    } finally {
+      await phone.setViewportSize({ width: 390, height: 844 });
+    }
+  });
+
   await test("phone: a tap on the navigation changes page", async () => {
     await visit(phone, PAGES[0]);
     await phone.tap('nav a[href="#/agreements"]');
@@ -404,11 +428,17 @@ try {
       document.querySelector("main").append(document.createElement("h1"));
       document.querySelector("main").lastChild.textContent = "second";
       document.getElementById("checkpoint").style.color = "#aaa";
+      const h3 = document.createElement("h3");
+      h3.textContent = "skipped a level";
+      document.querySelector("main h1").after(h3);
+      document.title = "";
     });
     const names = await a11yPage.evaluate(() => window.__a11y.names());
     found(names, /#leaf-index: form field without a label/, "a field without a label");
     found(names, /#icon-only: button without an accessible name/, "an icon-only button");
     found(names, /2 <h1> elements/, "a second h1");
+    found(names, /"skipped a level": h3 follows h1/, "a heading that skips a level");
+    found(names, /no <title>/, "an empty title");
     found(await a11yPage.evaluate(() => window.__a11y.contrast()), /#checkpoint .*: 2\.\d+:1 < 4\.5:1/, "grey text on white");
     await visit(a11yPage, verify);
     await a11yPage.evaluate(() => {

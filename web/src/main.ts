@@ -3,7 +3,7 @@ import "leaflet/dist/leaflet.css";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { streams } from "./api";
-import { focusHeading, message } from "./dom";
+import { focusHeading, h, message } from "./dom";
 import { mapPage } from "./pages/map";
 import { streamPage, streamsPage } from "./pages/streams";
 import { agreementsPage } from "./pages/agreements";
@@ -42,14 +42,18 @@ async function route(): Promise<void> {
   const match = ROUTES.map(([re, page, title]) => [re.exec(path), page, title] as const).find(([m]) => m);
   try {
     if (!match) {
-      main.append(message("No page here.", "error"));
+      document.title = "Page not found: privacity";
+      main.append(h("h1", {}, "Page not found"), message("No page here. Choose a page from the menu above.", "error"));
       return;
     }
     const [m, page, title] = match;
     document.title = `${title}: privacity`;
     await page(main, m![1] ?? "");
   } catch (e) {
-    if (mine === generation) main.append(message(`Could not load this page: ${(e as Error).message}`, "error"));
+    if (mine === generation) {
+      if (!main.querySelector("h1")) main.append(h("h1", {}, "Could not load this page"));
+      main.append(message(`Could not load this page: ${(e as Error).message}`, "error"));
+    }
   } finally {
     if (mine === generation) {
       main.removeAttribute("aria-busy");
