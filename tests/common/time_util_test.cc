@@ -1,5 +1,9 @@
 #include "common/time_util.h"
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace privacity {
@@ -57,4 +61,36 @@ TEST(EpochNumber, FloorsIncludingBeforeUnixEpoch) {
 }
 
 }  // namespace
+// The hand-written formatter agrees with absl::FormatTime everywhere it is
+// used: across the calendar (leap years, centuries, before 1970) and at the
+// range's ends, where absl takes over. Below year 1000 it pads to four
+// digits, as RFC 3339 requires, and round-trips through ParseTimestamp.
+TEST(FormatTimestampTest, AgreesWithAbslAcrossTheCalendar) {
+  auto absl_format = [](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+  };
+  std::vector<int64_t> seconds = {
+      0,          -1,          86399,        86400,        951782400,    951868800,
+      4107456000, -2203891200, -62135596800, 253402300799, 253402300800, -62135596801};
+  uint64_t x = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    seconds.push_back(static_cast<int64_t>(x % 315537897600ULL) - 62135596800);
+  }
+  constexpr int64_t kYear1 = -62135596800, kYear1000 = -30610224000;
+  for (int64_t s : seconds) {
+    const absl::Time t = absl::FromUnixSeconds(s);
+    const std::string formatted = FormatTimestamp(t);
+    if (s >= kYear1000 || s < kYear1) {
+      ASSERT_EQ(formatted, absl_format(t)) << s;
+    } else {
+      // absl does not pad years below 1000; RFC 3339 wants four digits.
+      ASSERT_EQ(formatted.size(), 20u) << s;
+      auto parsed = ParseTimestamp(formatted);
+      ASSERT_TRUE(parsed.ok()) << formatted;
+      ASSERT_EQ(*parsed, t) << formatted;
+    }
+  }
+}
+
 }  // namespace privacity
