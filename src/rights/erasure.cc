@@ -33,7 +33,13 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
                      store.FindRecordsBySubject(blind_index));
     for (const store::StoredRecord& r : records) ++per_stream[r.stream];
   }
-  // Data keys first: from here nothing of theirs can be read.
+  // The rows go first: a store may find a subject's records through its
+  // data keys (store.h). Then the keys: from there on nothing sealed under
+  // them can be read, including a record an ingest stored meanwhile.
+  for (const std::string& blind_index : blind_indexes) {
+    ASSIGN_OR_RETURN(const int64_t erased, store.DeleteRecordsBySubject(blind_index));
+    receipt.records_erased += erased;
+  }
   for (const std::string& blind_index : blind_indexes) {
     ASSIGN_OR_RETURN(std::vector<int64_t> key_ids,
                      store.rights().ListSubjectKeyIds(blind_index));
@@ -47,8 +53,6 @@ absl::StatusOr<ErasureReceipt> EraseSubject(store::Store& store, crypto::Keyring
     }
   }
   for (const std::string& blind_index : blind_indexes) {
-    ASSIGN_OR_RETURN(const int64_t erased, store.DeleteRecordsBySubject(blind_index));
-    receipt.records_erased += erased;
     ASSIGN_OR_RETURN(std::vector<store::ConsentEvent> history,
                      store.ConsentHistory(blind_index));
     receipt.consent_events_erased += static_cast<int64_t>(history.size());

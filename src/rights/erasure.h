@@ -1,10 +1,12 @@
 // Erasure by crypto-shredding. In order, each step atomic and safe to
 // repeat (a failed erasure is retried by running it again):
 //   1. open an erasure request on the desk (a `received` leaf);
-//   2. destroy every subject data key named by the blind index (all
+//   2. delete the subject's records (a store finds them through the
+//      subject's data keys, so before step 3);
+//   3. destroy every subject data key named by the blind index (all
 //      streams and epochs, including keys of records already unlinked):
-//      from here the payloads are unreadable, even with the master key;
-//   3. delete the subject's records and consent history;
+//      from here nothing sealed under them is readable, even with the
+//      master key; then delete the consent history;
 //   4. clear the blind index from all of the subject's requests, change
 //      the erasure version (rights/consent.h: cached DP answers are
 //      recomputed), and complete the erasure request with counts only (a
@@ -15,7 +17,7 @@
 //      (Unavailable); if it still cannot run, the receipt says
 //      `compacted: false` and the physical delete finishes at the next
 //      Compact (the retention sweeper runs one each sweep). The data is
-//      unreadable either way (step 2).
+//      unreadable either way (step 3).
 // The receipt carries no personal data, so it can be shown, logged and
 // later appended to the transparency log.
 #ifndef PRIVACITY_RIGHTS_ERASURE_H_

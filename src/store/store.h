@@ -161,11 +161,15 @@ class Store {
       const RecordQuery& query,
       const std::function<absl::Status(const StoredRecord&)>& fn) = 0;
 
-  // Records linked to `blind_index`, across streams, in id order.
+  // Records linked to `blind_index`, across streams, in id order: those
+  // whose subject data key still exists (a record whose key was destroyed
+  // is crypto-shredded, and no longer the subject's).
   virtual absl::StatusOr<std::vector<StoredRecord>> FindRecordsBySubject(
       const std::string& blind_index) = 0;
 
   // Deletes every record linked to `blind_index`; returns how many.
+  // REQUIRES: the subject's data keys are not yet destroyed (the SQLite
+  // store finds a subject's records through them).
   virtual absl::StatusOr<int64_t> DeleteRecordsBySubject(
       const std::string& blind_index) = 0;
 

@@ -98,7 +98,9 @@ TEST(SubjectDataCsvTest, QuotesAndMissingFields) {
   EXPECT_TRUE(absl::IsDataLoss(ExportCsv(data).status()));
 }
 
-TEST_F(SubjectDataTest, RecordsWhoseKeyIsGoneAreCountedNotShown) {
+// Records under a destroyed data key are crypto-shredded: no longer shown,
+// and no longer the subject's (Store::FindRecordsBySubject).
+TEST_F(SubjectDataTest, RecordsWhoseKeyIsGoneAreNotShown) {
   auto before = trust_->store().FindRecordsBySubject(Bi("MAC000004"));
   ASSERT_TRUE(before.ok());
   ASSERT_FALSE(before->empty());
@@ -108,9 +110,14 @@ TEST_F(SubjectDataTest, RecordsWhoseKeyIsGoneAreCountedNotShown) {
   ASSERT_TRUE(trust_->keyring().Destroy(key).ok());
   auto data = LoadSubjectData(trust_->store(), trust_->keyring(), Bi("MAC000004"));
   ASSERT_TRUE(data.ok());
-  EXPECT_EQ(data->unreadable, under_key);
+  EXPECT_EQ(data->unreadable, 0);
   EXPECT_EQ(static_cast<int64_t>(data->records.size()),
             static_cast<int64_t>(before->size()) - under_key);
+  for (const auto& r : data->records) EXPECT_NE(r.id, before->front().id);
+  // Another subject's records are still there.
+  auto other = LoadSubjectData(trust_->store(), trust_->keyring(), Bi("MAC000002"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->records.empty());
 }
 
 TEST_F(SubjectDataTest, ServingIsRecordedOnTheDesk) {

@@ -64,10 +64,30 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
     r.cell = cell;
     r.epoch = epoch;
     r.blind_index = std::move(blind_index);
-    r.key_id = r.blind_index.empty() ? 0 : 7;
+    r.key_id = r.blind_index.empty() ? 0 : DataKeyId(r.stream, r.epoch, r.blind_index);
     r.payload = "payload-" + std::to_string(id);
     r.batch = 3;
     return r;
+  }
+
+  // The id of the subject data key a record of `subject` would be sealed
+  // under, created when missing: stores may find a subject's records
+  // through its data keys.
+  int64_t DataKeyId(const std::string& stream, int64_t epoch,
+                    const std::string& subject) {
+    WrappedKey key;
+    key.name = KeyName{.kind = KeyKind::kSubjectDek,
+                       .scope = stream,
+                       .epoch = epoch,
+                       .subject = subject};
+    key.wrapped = "wrapped";
+    key.created = absl::UnixEpoch();
+    absl::StatusOr<WrappedKey> stored = store_->keys().InsertKeyIfAbsent(key);
+    if (!stored.ok()) {
+      ADD_FAILURE() << "data key: " << stored.status();
+      return 0;
+    }
+    return stored->id;
   }
 
   // Reserves ids 1..n.
@@ -121,7 +141,8 @@ TEST_P(StoreConformanceTest, AppendedRecordsRoundTrip) {
   EXPECT_EQ(got[0].cell, 0xb000000000000001ULL);
   EXPECT_EQ(got[0].epoch, 5);
   EXPECT_EQ(got[0].blind_index, std::string(32, '\x01'));
-  EXPECT_EQ(got[0].key_id, 7);
+  EXPECT_EQ(got[0].key_id, a.key_id);
+  EXPECT_NE(a.key_id, 0);
   EXPECT_EQ(got[0].payload, a.payload);
   EXPECT_EQ(got[0].batch, 3);
   EXPECT_EQ(got[1].blind_index, "");
@@ -380,6 +401,25 @@ TEST_P(StoreConformanceTest, ConcurrentWritersAndReadersAcrossInstances) {
   std::set<int64_t> ids;
   for (int64_t id : ScanIds(Query("c"))) ids.insert(id);
   EXPECT_EQ(ids.size(), static_cast<size_t>(kWriters * kBatches * kBatchSize));
+}
+
+// A record whose data key is destroyed is crypto-shredded: it is no longer
+// the subject's, in either backend.
+TEST_P(StoreConformanceTest, RecordsWhoseDataKeyIsDestroyedAreNotTheSubjects) {
+  const std::string alice(32, 'A');
+  Reserve(3);
+  ASSERT_TRUE(
+      store_
+          ->AppendRecords({Record(1, "s", 1, 0, alice, 1), Record(2, "s", 2, 0, alice, 2),
+                           Record(3, "t", 3, 0, alice, 1)})
+          .ok());
+  ASSERT_EQ(store_->FindRecordsBySubject(alice).value().size(), 3u);
+  ASSERT_TRUE(store_->keys().DestroyKey(DataKeyId("s", 1, alice)).ok());
+  absl::StatusOr<std::vector<StoredRecord>> found = store_->FindRecordsBySubject(alice);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].id, 2);
+  EXPECT_EQ((*found)[1].id, 3);
 }
 
 TEST_P(StoreConformanceTest, FindAndDeleteBySubject) {
@@ -961,13 +1001,17 @@ TEST_P(StoreConformanceTest, DeletedSubjectLeavesNoBytesAfterCompact) {
                   .ok());
   const std::string wrapped_dek = random.Bytes(60);
   absl::StatusOr<WrappedKey> dek = store_->keys().InsertKeyIfAbsent(
-      Key(KeyKind::kSubjectDek, "energy", 1, victim, wrapped_dek));
+      Key(KeyKind::kSubjectDek, "energy", 2, victim, wrapped_dek));
   ASSERT_TRUE(dek.ok());
 
-  // Erasure: rows, consent history and the subject's key.
+  // Erasure, in its order: rows and consent history, then every data key of
+  // the subject.
   EXPECT_EQ(store_->DeleteRecordsBySubject(victim).value_or(-1), kRecords / 10);
   ASSERT_TRUE(store_->DeleteConsentHistory(victim).ok());
-  ASSERT_TRUE(store_->keys().DestroyKey(dek->id).ok());
+  absl::StatusOr<std::vector<int64_t>> keys = store_->rights().ListSubjectKeyIds(victim);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 3u);  // energy and mobility in epoch 1, energy in 2
+  for (int64_t id : *keys) ASSERT_TRUE(store_->keys().DestroyKey(id).ok());
   absl::Status compact = store_->Compact();
   ASSERT_TRUE(compact.ok()) << compact;
 
@@ -1000,6 +1044,12 @@ TEST_P(StoreConformanceTest, UnlinkedBlindIndexLeavesNoBytesAfterCompact) {
   }
   ASSERT_TRUE(store_->AppendRecords(batch).ok());
   EXPECT_EQ(store_->UnlinkRecordsBefore("s", 2).value_or(-1), 1000);
+  EXPECT_TRUE(store_->FindRecordsBySubject(subject).value().empty());
+  // Retention unlinks the epoch's data keys as well (rights/retention.cc);
+  // here they go, so that only the records' bytes are in question.
+  absl::StatusOr<std::vector<int64_t>> keys = store_->rights().ListSubjectKeyIds(subject);
+  ASSERT_TRUE(keys.ok());
+  for (int64_t id : *keys) ASSERT_TRUE(store_->keys().DestroyKey(id).ok());
   ASSERT_TRUE(store_->Compact().ok());
   std::string bytes;
   for (const std::string& file : store_->Files()) bytes += ReadWholeFile(file);

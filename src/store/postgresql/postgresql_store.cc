@@ -568,10 +568,13 @@ class PgStore final : public Store {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     ASSIGN_OR_RETURN(
         Result r,
-        conn->Exec("SELECT r.id, s.name, r.time_us, r.cell, r.epoch, r.blind_index, "
-                   "r.key_id, r.payload, r.batch FROM records r JOIN streams s "
-                   "ON s.id = r.stream_id WHERE r.blind_index = $1 ORDER BY r.id",
-                   Params().Bytes(blind_index), kOp));
+        conn->Exec(
+            "SELECT r.id, s.name, r.time_us, r.cell, r.epoch, r.blind_index, "
+            "r.key_id, r.payload, r.batch FROM records r JOIN streams s "
+            "ON s.id = r.stream_id WHERE r.blind_index = $1 AND r.key_id IN "
+            "(SELECT id FROM keys WHERE subject = $1 AND kind = $2) ORDER BY r.id",
+            Params().Bytes(blind_index).Int32(static_cast<int32_t>(KeyKind::kSubjectDek)),
+            kOp));
     std::vector<StoredRecord> out;
     out.reserve(r.rows());
     for (int i = 0; i < r.rows(); ++i) {

@@ -48,10 +48,16 @@ constexpr const char* kStatements[] = {
     "SELECT " PRIVACITY_RECORD_COLUMNS
     " FROM records WHERE id IN (SELECT id FROM records WHERE stream = ?1 AND "
     "time_us >= ?2 AND time_us <= ?3 AND id > ?4 ORDER BY id LIMIT ?5) ORDER BY id",
-    // kFindRecordsBySubject
-    "SELECT " PRIVACITY_RECORD_COLUMNS " FROM records WHERE blind_index = ?1 ORDER BY id",
-    // kDeleteRecordsBySubject
-    "DELETE FROM records WHERE blind_index = ?1",
+    // kFindRecordsBySubject: ?1 blind index, ?2 the subject data key kind.
+    // Through the subject's data keys (keys_by_subject, then records_by_key:
+    // see schema.cc on why records are not indexed by blind index), ids
+    // first so that no payload is sorted.
+    "SELECT " PRIVACITY_RECORD_COLUMNS
+    " FROM records WHERE id IN (SELECT id FROM records WHERE key_id IN (SELECT id FROM "
+    "keys WHERE subject = ?1 AND kind = ?2) AND blind_index = ?1) ORDER BY id",
+    // kDeleteRecordsBySubject: as above. REQUIRES: the data keys still exist.
+    "DELETE FROM records WHERE key_id IN (SELECT id FROM keys WHERE subject = ?1 AND "
+    "kind = ?2) AND blind_index = ?1",
     // kDeleteRecordsBefore
     "DELETE FROM records WHERE stream = ?1 AND time_us < ?2",
     // kUnlinkRecordsBefore

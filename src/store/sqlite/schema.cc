@@ -163,6 +163,17 @@ CREATE INDEX releases_by_created ON releases (created_us);
     R"sql(
 CREATE INDEX keys_by_subject ON keys (subject, kind);
 )sql",
+    // 5 -> 6: a subject's records are found through its data keys. An index
+    // on the blind index puts each subject's new entries in a place of its
+    // own, so a commit of N subjects' records dirtied N index pages (each
+    // written to the WAL) once the index outgrew N pages: 6.7 times slower
+    // per-request ingest at 800,000 records (docs/BENCHMARKS.md). Data key
+    // ids grow with time, so the current epoch's entries share the index's
+    // tail.
+    R"sql(
+DROP INDEX records_by_blind_index;
+CREATE INDEX records_by_key ON records (key_id) WHERE blind_index IS NOT NULL;
+)sql",
 };
 
 absl::Status CheckVersion(Connection& conn, int64_t version) {

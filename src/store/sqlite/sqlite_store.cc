@@ -570,6 +570,7 @@ class SqliteStore final : public Store {
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kFindRecordsBySubject));
     StatementScope scope(stmt);
     BindBlob(stmt, 1, blind_index);
+    sqlite3_bind_int(stmt, 2, static_cast<int>(crypto::KeyKind::kSubjectDek));
     std::vector<StoredRecord> records;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -588,6 +589,7 @@ class SqliteStore final : public Store {
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDeleteRecordsBySubject));
     StatementScope scope(stmt);
     BindBlob(stmt, 1, blind_index);
+    sqlite3_bind_int(stmt, 2, static_cast<int>(crypto::KeyKind::kSubjectDek));
     RETURN_IF_ERROR(StepDone(*conn, stmt, kOp));
     return sqlite3_changes64(conn->db());
   }
