@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 
 namespace privacity {
 namespace {
@@ -23,28 +24,9 @@ bool Digits(absl::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
-// "YYYY-MM-DDTHH:MM:SSZ". REQUIRES: year 1 <= the year <= 9999.
-std::string FormatWholeSecondUtc(int64_t unix_seconds) {
-  int64_t days = unix_seconds / 86400;
-  int64_t second_of_day = unix_seconds % 86400;
-  if (second_of_day < 0) {
-    second_of_day += 86400;
-    --days;
-  }
-  // Days since 1970-01-01 to a civil date in the proleptic Gregorian
-  // calendar, by 400-year eras counted from 0000-03-01.
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t day_of_era = days - era * 146097;
-  const int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t month_index = (5 * day_of_year + 2) / 153;  // 0 = March
-  const int64_t day = day_of_year - (153 * month_index + 2) / 5 + 1;
-  const int64_t month = month_index < 10 ? month_index + 3 : month_index - 9;
-  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-
+// "YYYY-MM-DDTHH:MM:SSZ". REQUIRES: `t` is a whole second in years 1-9999.
+std::string FormatWholeSecondUtc(absl::Time t) {
+  const absl::CivilSecond c = absl::ToCivilSecond(t, absl::UTCTimeZone());
   std::string out = "0000-00-00T00:00:00Z";
   auto put = [&out](size_t pos, int64_t value, int width) {
     for (int i = width - 1; i >= 0; --i) {
@@ -52,12 +34,12 @@ std::string FormatWholeSecondUtc(int64_t unix_seconds) {
       value /= 10;
     }
   };
-  put(0, year, 4);
-  put(5, month, 2);
-  put(8, day, 2);
-  put(11, second_of_day / 3600, 2);
-  put(14, second_of_day / 60 % 60, 2);
-  put(17, second_of_day % 60, 2);
+  put(0, c.year(), 4);
+  put(5, c.month(), 2);
+  put(8, c.day(), 2);
+  put(11, c.hour(), 2);
+  put(14, c.minute(), 2);
+  put(17, c.second(), 2);
   return out;
 }
 
@@ -135,11 +117,11 @@ std::string FormatTimestamp(absl::Time t) {
   const int64_t unix_seconds = absl::ToUnixSeconds(t);
   const absl::Time floored = absl::FromUnixSeconds(unix_seconds);
   if (floored == t) {
-    // Years 1-9999 by hand: absl::FormatTime's strftime engine costs about a
-    // microsecond, and every stored record carries a time.
+    // Years 1-9999 without absl::FormatTime, whose strftime engine costs
+    // about a microsecond: every stored record carries a time.
     constexpr int64_t kYear1 = -62135596800, kYear10000 = 253402300800;
     if (unix_seconds >= kYear1 && unix_seconds < kYear10000) {
-      return FormatWholeSecondUtc(unix_seconds);
+      return FormatWholeSecondUtc(t);
     }
     return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
   }

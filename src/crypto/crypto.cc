@@ -235,8 +235,8 @@ absl::StatusOr<std::string> Aead::Seal(absl::string_view plaintext,
 
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return OpenSslError("allocating a cipher context");
-  if (EVP_EncryptInit_ex2(ctx.get(), state_->cipher, Bytes(state_->key.view()),
-                          nonce, nullptr) != 1) {
+  if (EVP_EncryptInit_ex2(ctx.get(), state_->cipher, Bytes(state_->key.view()), nonce,
+                          nullptr) != 1) {
     return OpenSslError("initialising AES-256-GCM encryption");
   }
   if (!UpdateInChunks(EVP_EncryptUpdate, ctx.get(), nullptr, associated_data)) {
