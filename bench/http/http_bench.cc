@@ -54,6 +54,10 @@ ABSL_FLAG(std::string, path, "/healthz", "get: the path");
 ABSL_FLAG(double, seconds, 5, "get: how long");
 ABSL_FLAG(int, connections, 4, "keep-alive connections, one thread each");
 ABSL_FLAG(int64_t, offset, 0, "first record number (distinct runs, distinct records)");
+ABSL_FLAG(int64_t, start, 0,
+          "time of the first reading, Unix seconds; 0 = midnight UTC 40 days ago, "
+          "inside the demo city's retention and linkability windows (older readings "
+          "would be deleted or unlinked by the server's retention sweep mid-run)");
 
 namespace privacity {
 namespace {
@@ -66,7 +70,10 @@ using Seconds = std::chrono::duration<double>;
 std::vector<std::string> Bodies(int64_t records, int64_t batch, int64_t meters,
                                 int64_t offset) {
   std::vector<std::string> bodies;
-  const absl::Time start = absl::FromUnixSeconds(1717200000);  // 2024-06-01
+  int64_t start_seconds = absl::GetFlag(FLAGS_start);
+  if (start_seconds == 0)
+    start_seconds = (absl::ToUnixSeconds(absl::Now()) / 86400 - 40) * 86400;
+  const absl::Time start = absl::FromUnixSeconds(start_seconds);
   std::string body;
   for (int64_t i = offset; i < offset + records; ++i) {
     const absl::Time t = start + absl::Minutes(30) * (i / meters);
@@ -100,16 +107,11 @@ int InProcess() {
   const config::Stream& stream = *(*trust)->config().FindStream(kStream);
   const int64_t n = absl::GetFlag(FLAGS_records);
   const int64_t offset = absl::GetFlag(FLAGS_offset);
-  // Per batch, with its ingest leaf: the work of one HTTP request.
+  // Per batch, with its ingest leaf and a pooled pipeline: the work of one
+  // HTTP request.
   std::vector<std::string> bodies =
       Bodies(n, absl::GetFlag(FLAGS_batch), absl::GetFlag(FLAGS_meters), offset);
-  ingest::IngestOptions options;
-  options.on_committed = [&](const ingest::IngestSummary& s, const std::string& digest) {
-    return (*trust)
-        ->audit()
-        .AppendIngest(stream.id, s.accepted, s.rejected, digest)
-        .status();
-  };
+  const ingest::IngestOptions options = (*trust)->RequestIngestOptions(stream);
   auto t0 = std::chrono::steady_clock::now();
   int64_t accepted = 0;
   for (const std::string& body : bodies) {

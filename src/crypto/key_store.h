@@ -92,7 +92,15 @@ class KeyStore {
   virtual absl::StatusOr<WrappedKey> GetKey(int64_t id) = 0;
 
   // Deletes the key for good (the row and its bytes). NotFound when absent.
+  // Counts as a key change (KeyChanges) in the same transaction.
   virtual absl::Status DestroyKey(int64_t id) = 0;
+
+  // A count that grows each time a key is destroyed or renamed, by any
+  // process sharing the store, committed with the change itself. A cache
+  // of unwrapped keys reads it before each use and drops what it holds when
+  // the count moved: a key destroyed or renamed before that read is then
+  // never used again (transform::StreamPipeline::DropCachedKeysIfChanged).
+  virtual absl::StatusOr<int64_t> KeyChanges() = 0;
 
   // Live keys of `kind` and `scope` with epoch < `before_epoch`.
   virtual absl::StatusOr<std::vector<WrappedKey>> ListKeysBefore(
@@ -101,7 +109,8 @@ class KeyStore {
   // Gives key `id` a new name and wrapped bytes in place, overwriting the
   // old ones (used to strip the subject from data keys past the
   // linkability window). NotFound when absent; AlreadyExists when a live
-  // key has `name`. Backends that cannot do this answer Unimplemented.
+  // key has `name`. Counts as a key change (KeyChanges) in the same
+  // transaction. Backends that cannot do this answer Unimplemented.
   virtual absl::Status RenameKey(int64_t id, const KeyName& name,
                                  const std::string& wrapped) {
     return absl::UnimplementedError("this key store cannot rename keys");

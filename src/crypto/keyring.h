@@ -58,8 +58,9 @@ struct UnwrappedKey {
 // kPseudonym needs a scope (stream id) and an epoch >= 0; kSubjectDek needs
 // those and a subject. A bad name is InvalidArgument.
 //
-// The keyring keeps no cache (callers cache what they need), so a destroyed
-// key is never handed out again. It is thread-safe when the KeyStore is.
+// The keyring keeps no cache, so a destroyed key is never handed out again;
+// callers that cache keys check KeyChanges before each use. It is thread-safe when the
+// KeyStore is.
 class Keyring {
  public:
   // InvalidArgument unless master_key.size() == 32.
@@ -95,6 +96,9 @@ class Keyring {
   // InvalidArgument when more than the subject changes; NotFound when the
   // key is gone; AlreadyExists when `new_name` is taken.
   absl::Status Rename(int64_t id, const KeyName& new_name);
+  // The store's count of destroyed and renamed keys (KeyStore::KeyChanges),
+  // for callers that cache what this keyring returns.
+  absl::StatusOr<int64_t> KeyChanges() { return store_.KeyChanges(); }
 
   // Reports each key created (by GetOrCreate, only by the caller whose key
   // the store kept) and destroyed from now on; nullptr stops reporting.

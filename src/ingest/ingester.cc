@@ -131,7 +131,11 @@ Ingester::Ingester(const config::Stream& stream, store::Store& store,
                    IngestOptions options)
     : stream_(stream), store_(store), options_(options) {}
 
-Ingester::~Ingester() = default;
+Ingester::~Ingester() {
+  // The writer stops first: nothing uses the pipeline once it is returned.
+  writer_.reset();
+  if (options_.pipelines != nullptr) options_.pipelines->Return(std::move(pipeline_));
+}
 
 absl::StatusOr<std::unique_ptr<Ingester>> Ingester::Create(const config::Stream& stream,
                                                            store::Store& store,
@@ -142,8 +146,12 @@ absl::StatusOr<std::unique_ptr<Ingester>> Ingester::Create(const config::Stream&
     return absl::InvalidArgumentError("batch size must be positive");
   }
   std::unique_ptr<Ingester> ingester(new Ingester(stream, store, options));
-  ASSIGN_OR_RETURN(ingester->pipeline_,
-                   transform::StreamPipeline::Create(stream, keyring, random));
+  if (options.pipelines != nullptr) {
+    ASSIGN_OR_RETURN(ingester->pipeline_, options.pipelines->Take(stream));
+  } else {
+    ASSIGN_OR_RETURN(ingester->pipeline_,
+                     transform::StreamPipeline::Create(stream, keyring, random));
+  }
   ingester->writer_ = std::make_unique<Writer>(store);
   ingester->batch_.reserve(options.batch_size);
   return ingester;
@@ -157,6 +165,11 @@ void Ingester::Reject(int64_t line, std::string message) {
 }
 
 absl::Status Ingester::Add(const transform::InputRecord& record) {
+  if (!keys_checked_) {
+    // A key destroyed before this point is not used for the batch.
+    RETURN_IF_ERROR(pipeline_->DropCachedKeysIfChanged());
+    keys_checked_ = true;
+  }
   if (ids_left_ == 0) {
     ASSIGN_OR_RETURN(next_id_,
                      store_.ReserveRecordIds(static_cast<int64_t>(options_.batch_size)));
@@ -181,6 +194,7 @@ absl::Status Ingester::Flush(std::vector<store::IngestKey> keys) {
   std::vector<transform::SealedRecord> prepared;
   prepared.reserve(options_.batch_size);
   prepared.swap(batch_);
+  keys_checked_ = false;
   // Sealed before anything leaves this thread; on failure the batch is
   // dropped with its clear payloads, never written.
   RETURN_IF_ERROR(pipeline_->SealAll(absl::MakeSpan(prepared)));

@@ -21,6 +21,7 @@
 #include "common/random.h"
 #include "config/model.h"
 #include "crypto/keyring.h"
+#include "ingest/pipeline_pool.h"
 #include "ingest/record_reader.h"
 #include "store/store.h"
 #include "transform/pipeline.h"
@@ -51,6 +52,9 @@ struct IngestOptions {
   // stored).
   std::function<absl::Status(const IngestSummary& summary, const std::string& digest)>
       on_committed;
+  // When set, the ingest borrows its stream pipeline (and the keys it has
+  // cached) from here and gives it back at the end, instead of building one.
+  PipelinePool* pipelines = nullptr;
 };
 
 class Ingester {
@@ -89,7 +93,8 @@ class Ingester {
   const config::Stream& stream_;
   store::Store& store_;
   IngestOptions options_;
-  std::unique_ptr<transform::StreamPipeline> pipeline_;
+  std::unique_ptr<transform::StreamPipeline> pipeline_;  // back to the pool at the end
+  bool keys_checked_ = false;                            // for the batch being built
   std::unique_ptr<Writer> writer_;
   // Prepared, not yet sealed (payloads in the clear, in memory only).
   std::vector<transform::SealedRecord> batch_;

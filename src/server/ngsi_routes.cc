@@ -88,14 +88,9 @@ class NgsiLdRoutes {
     const config::Stream* stream = nullptr;
     for (const ingest::NgsiLdGroup& group : batch->groups()) {
       stream = group.stream;
-      ingest::IngestOptions options;
-      // The batch's leaf is durable before the request is acknowledged.
-      options.on_committed = [this, id = group.stream->id](const ingest::IngestSummary& s,
-                                                           const std::string& digest) {
-        return trust_.audit().AppendIngest(id, s.accepted, s.rejected, digest).status();
-      };
       absl::StatusOr<ingest::IngestSummary> summary = ingest::IngestNgsiLdGroup(
-          group, trust_.store(), trust_.keyring(), trust_.random(), options);
+          group, trust_.store(), trust_.keyring(), trust_.random(),
+          trust_.RequestIngestOptions(*group.stream));
       if (!summary.ok()) {
         spdlog::error("NGSI-LD ingest into {} failed: {}", group.stream->id,
                       std::string(summary.status().message()));

@@ -341,16 +341,6 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
 
 // --- ApiService -------------------------------------------------------------
 
-ingest::IngestOptions ApiService::IngestOptionsWithLeaf(const config::Stream& stream) {
-  ingest::IngestOptions options;
-  // The batch's leaf is durable before the request is acknowledged.
-  options.on_committed = [this, id = stream.id](const ingest::IngestSummary& s,
-                                                const std::string& digest) {
-    return trust_.audit().AppendIngest(id, s.accepted, s.rejected, digest).status();
-  };
-  return options;
-}
-
 ApiService::ApiService(Trust& trust, ApiOptions options,
                        std::unique_ptr<auth::OidcVerifier> oidc,
                        std::unique_ptr<RequestLimiter> limiter)
@@ -498,7 +488,8 @@ HttpResponse ApiService::PostRecords(const RouteRequest& request) {
   }
   absl::StatusOr<ingest::IngestSummary> summary =
       ingest::IngestBuffer(*stream, trust_.store(), trust_.keyring(), trust_.random(),
-                           request.http.body, *format, IngestOptionsWithLeaf(*stream));
+                           request.http.body, *format,
+                           trust_.RequestIngestOptions(*stream));
   if (!summary.ok()) {
     if (absl::IsInvalidArgument(summary.status())) {
       return ErrorResponse(400, "malformed-body",

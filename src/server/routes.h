@@ -152,7 +152,6 @@ class ApiService {
   HttpResponse PostRecords(const RouteRequest& request);
   HttpResponse GetRecords(const RouteRequest& request);
   HttpResponse PostAggregate(const RouteRequest& request);
-  ingest::IngestOptions IngestOptionsWithLeaf(const config::Stream& stream);
   HttpResponse PublicStreams(const RouteRequest& request);
   HttpResponse PublicAgreements(const RouteRequest& request);
   HttpResponse Healthz(const RouteRequest& request);

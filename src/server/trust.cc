@@ -89,8 +89,19 @@ absl::StatusOr<std::unique_ptr<Trust>> Trust::Open(config::CityConfig config,
                    AuditTrail::Open(*trust->store_, *trust->keyring_, clock,
                                     LogOrigin(trust->config_.city)));
   trust->keyring_->SetListener(trust->audit_.get());
+  trust->pipelines_ = std::make_unique<ingest::PipelinePool>(*trust->keyring_, random);
   RETURN_IF_ERROR(trust->LogConfigChange());
   return trust;
+}
+
+ingest::IngestOptions Trust::RequestIngestOptions(const config::Stream& stream) {
+  ingest::IngestOptions options;
+  options.pipelines = pipelines_.get();
+  options.on_committed = [this, id = stream.id](const ingest::IngestSummary& s,
+                                                const std::string& digest) {
+    return audit_->AppendIngest(id, s.accepted, s.rejected, digest).status();
+  };
+  return options;
 }
 
 absl::Status Trust::LogConfigChange() {

@@ -17,6 +17,8 @@
 #include "common/random.h"
 #include "config/model.h"
 #include "crypto/keyring.h"
+#include "ingest/ingester.h"
+#include "ingest/pipeline_pool.h"
 #include "server/audit_trail.h"
 #include "store/store.h"
 
@@ -48,6 +50,13 @@ class Trust {
   crypto::Keyring& keyring() { return *keyring_; }
   // The transparency log (server/audit_trail.h).
   AuditTrail& audit() { return *audit_; }
+  // Stream pipelines kept between requests with the keys they cache
+  // (ingest/pipeline_pool.h).
+  ingest::PipelinePool& pipelines() { return *pipelines_; }
+  // Options for an ingest that answers a request: its pipeline comes from
+  // pipelines(), and its ingest leaf is durable before the ingest returns
+  // (so before the request is acknowledged).
+  ingest::IngestOptions RequestIngestOptions(const config::Stream& stream);
   Clock& clock() { return clock_; }
   RandomSource& random() { return random_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -70,6 +79,7 @@ class Trust {
   store::StorePtr store_;
   std::unique_ptr<crypto::Keyring> keyring_;
   std::unique_ptr<AuditTrail> audit_;
+  std::unique_ptr<ingest::PipelinePool> pipelines_;  // freed before the keyring
 };
 
 }  // namespace privacity::server

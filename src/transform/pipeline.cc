@@ -158,6 +158,7 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
                    SubjectIndexer::Create(keyring));
   std::unique_ptr<StreamPipeline> p(
       new StreamPipeline(stream, keyring, random, std::move(indexer)));
+  ASSIGN_OR_RETURN(p->key_changes_, keyring.KeyChanges());
   for (const config::Field& field : stream.fields) {
     if (field.dropped()) continue;
     ASSIGN_OR_RETURN(std::unique_ptr<FieldTransformer> transformer,
@@ -178,6 +179,16 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
         "stream '", stream.id, "': the subject field must be stored pseudonymized"));
   }
   return p;
+}
+
+absl::Status StreamPipeline::DropCachedKeysIfChanged() {
+  ASSIGN_OR_RETURN(const int64_t changes, keyring_.KeyChanges());
+  if (changes != key_changes_) {
+    pseudonym_keys_.clear();
+    data_keys_.clear();
+    key_changes_ = changes;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<const crypto::HmacSha256*> StreamPipeline::PseudonymKey(int64_t epoch) {

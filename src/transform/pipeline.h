@@ -88,6 +88,15 @@ class StreamPipeline {
   absl::StatusOr<SealedRecord> Prepare(const InputRecord& input, int64_t id);
   absl::Status SealAll(absl::Span<SealedRecord> records);
 
+  // The pipeline caches unwrapped keys (pseudonym keys and subjects' data
+  // keys) for as long as it lives. This drops them all when a key was
+  // destroyed or renamed in the store since the last check (by any process:
+  // crypto::KeyStore::KeyChanges), so that a key destroyed before this call
+  // is never used after it. Call it before each batch.
+  absl::Status DropCachedKeysIfChanged();
+  // How many unwrapped keys the pipeline holds.
+  size_t cached_keys() const { return pseudonym_keys_.size() + data_keys_.size(); }
+
   const config::Stream& stream() const { return stream_; }
 
  private:
@@ -115,6 +124,8 @@ class StreamPipeline {
   int time_index_ = -1;
   int subject_index_ = -1;
   int location_index_ = -1;
+  // The store's key change count when the caches were last checked.
+  int64_t key_changes_ = 0;
   // Bounded caches: cleared when they grow past a limit.
   absl::flat_hash_map<int64_t, std::unique_ptr<crypto::HmacSha256>> pseudonym_keys_;
   absl::flat_hash_map<std::string, DataKey> data_keys_;

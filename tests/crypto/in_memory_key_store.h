@@ -83,7 +83,13 @@ class InMemoryKeyStore final : public KeyStore {
   absl::Status DestroyKey(int64_t id) override {
     absl::MutexLock lock(&mu_);
     if (keys_.erase(id) == 0) return absl::NotFoundError(absl::StrCat("no key ", id));
+    ++changes_;
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> KeyChanges() override {
+    absl::MutexLock lock(&mu_);
+    return changes_;
   }
 
   absl::StatusOr<std::vector<WrappedKey>> ListKeysBefore(KeyKind kind,
@@ -167,6 +173,7 @@ class InMemoryKeyStore final : public KeyStore {
   mutable absl::Mutex mu_;
   std::map<int64_t, WrappedKey> keys_ ABSL_GUARDED_BY(mu_);
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
   int insert_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int find_batches_ ABSL_GUARDED_BY(mu_) = 0;
   int insert_batches_ ABSL_GUARDED_BY(mu_) = 0;

@@ -527,6 +527,7 @@ class RacingKeyStore final : public KeyStore {
   }
   absl::StatusOr<WrappedKey> GetKey(int64_t id) override { return inner_.GetKey(id); }
   absl::Status DestroyKey(int64_t id) override { return inner_.DestroyKey(id); }
+  absl::StatusOr<int64_t> KeyChanges() override { return inner_.KeyChanges(); }
   absl::StatusOr<std::vector<WrappedKey>> ListKeysBefore(KeyKind kind,
                                                          const std::string& scope,
                                                          int64_t before) override {

@@ -714,6 +714,49 @@ TEST_P(StoreConformanceTest, DestroyedKeyIsGoneAndItsIdNeverReused) {
   EXPECT_GT(b->id, a->id);
 }
 
+// Caches of unwrapped keys rely on this count (crypto/key_store.h): it must
+// move with every destruction and rename, be seen by another instance at
+// once, and not move for anything else.
+TEST_P(StoreConformanceTest, KeyChangesCountDestructionsAndRenamesForEveryInstance) {
+  crypto::KeyStore& keys = store_->keys();
+  absl::StatusOr<StorePtr> other = Open();
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::StatusOr<int64_t> start = keys.KeyChanges();
+  ASSERT_TRUE(start.ok()) << start.status();
+  EXPECT_EQ(*start, 0);
+
+  const std::string subject(32, 'C');
+  absl::StatusOr<WrappedKey> a =
+      keys.InsertKeyIfAbsent(Key(KeyKind::kSubjectDek, "s", 1, subject, "wa"));
+  absl::StatusOr<WrappedKey> b =
+      keys.InsertKeyIfAbsent(Key(KeyKind::kSubjectDek, "s", 2, subject, "wb"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(keys.FindKeys({a->name, b->name}).ok());
+  EXPECT_EQ(keys.KeyChanges().value(), 0) << "creating and finding keys is no change";
+
+  ASSERT_TRUE((*other)->keys().DestroyKey(a->id).ok());
+  EXPECT_EQ(keys.KeyChanges().value(), 1) << "a destruction by another instance";
+  EXPECT_EQ((*other)->keys().KeyChanges().value(), 1);
+
+  KeyName unlinked = b->name;
+  unlinked.subject = std::string(32, 'U');
+  ASSERT_TRUE(keys.RenameKey(b->id, unlinked, "wb2").ok());
+  EXPECT_EQ((*other)->keys().KeyChanges().value(), 2) << "a rename";
+
+  // Failed changes change nothing.
+  EXPECT_EQ(keys.DestroyKey(a->id).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(keys.RenameKey(a->id, unlinked, "w").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(keys.KeyChanges().value(), 2);
+
+  // The count survives a reopen.
+  other->reset();
+  store_.reset();
+  absl::StatusOr<StorePtr> reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->keys().KeyChanges().value(), 2);
+  store_ = *std::move(reopened);
+}
+
 // --- Consent ---------------------------------------------------------------
 
 TEST_P(StoreConformanceTest, ConsentHistoryInTimeOrderPerSubject) {

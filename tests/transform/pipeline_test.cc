@@ -297,6 +297,38 @@ TEST_F(PipelineTest, SealAllFetchesABatchsKeysAtOnceAndCreatesOnePerNewSubjectAn
   keyring_->SetListener(nullptr);
 }
 
+TEST_F(PipelineTest, CachedKeysAreDroppedOnceAKeyIsDestroyedAnywhere) {
+  auto p = Pipeline("energy.readings");
+  const SealedRecord first = Reading(*p, "MAC000002", "2013-01-01T00:30:00Z", 1);
+  const std::string pseudonym = Open(first, "energy.readings")["meter"];
+
+  // Nothing changed: the check keeps the cache, and the store is not asked.
+  const int finds = keys_.find_batches();
+  ASSERT_TRUE(p->DropCachedKeysIfChanged().ok());
+  EXPECT_EQ(Reading(*p, "MAC000002", "2013-01-01T01:30:00Z", 2).key_id, first.key_id);
+  EXPECT_EQ(keys_.find_batches(), finds);
+
+  // Another process (its own keyring on the same store) shreds the
+  // subject's data key and the epoch's pseudonym key.
+  auto other = crypto::Keyring::Create(master_, keys_, random_, clock_);
+  ASSERT_TRUE(other.ok());
+  auto pseudonym_key = (*other)->Get(crypto::KeyName{.kind = crypto::KeyKind::kPseudonym,
+                                                     .scope = "energy.readings",
+                                                     .epoch = first.epoch});
+  ASSERT_TRUE(pseudonym_key.ok());
+  ASSERT_TRUE((*other)->Destroy(first.key_id).ok());
+  ASSERT_TRUE((*other)->Destroy(pseudonym_key->id).ok());
+
+  // Until the check, the pipeline's cache still holds both keys: that is
+  // why the ingester checks before every batch.
+  EXPECT_EQ(Reading(*p, "MAC000002", "2013-01-01T02:30:00Z", 3).key_id, first.key_id);
+  ASSERT_TRUE(p->DropCachedKeysIfChanged().ok());
+  const SealedRecord after = Reading(*p, "MAC000002", "2013-01-01T03:30:00Z", 4);
+  EXPECT_NE(after.key_id, first.key_id);
+  EXPECT_TRUE(keyring_->GetById(after.key_id).ok()) << "sealed under a live key";
+  EXPECT_NE(Open(after, "energy.readings")["meter"], pseudonym) << "a new pseudonym key";
+}
+
 TEST_F(PipelineTest, SealAllRefusesARecordThatWasAlreadySealed) {
   auto p = Pipeline("energy.readings");
   SealedRecord r = Reading(*p, "MAC000002", "2013-01-01T00:30:00Z", 7);

@@ -60,6 +60,8 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
   if (on_listening) on_listening(server->port());
   // A new checkpoint is signed every few seconds while the log grows; the
   // retention sweeper runs at start and then hourly (by the trust's clock).
+  // At each tick, idle ingest pipelines drop their cached keys if a key was
+  // destroyed or renamed (by any node) since they last checked.
   absl::Mutex mu;
   bool stopping = false;
   PeriodicSweeper sweeper(trust, kRetentionSweepInterval);
@@ -71,6 +73,9 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
                                                            : absl::OkStatus();
           !s.ok()) {
         spdlog::error("retention sweep failed: {}", std::string(s.message()));
+      }
+      if (absl::Status s = trust.pipelines().DropStaleKeys(); !s.ok()) {
+        spdlog::error("checking cached keys failed: {}", std::string(s.message()));
       }
       absl::StatusOr<std::string> signed_note = trust.audit().Checkpoint();
       if (!signed_note.ok()) {

@@ -123,6 +123,12 @@ std::string Bound(__int128 v) {
   return absl::StrCat(static_cast<int64_t>(v));
 }
 
+// Counts a key change (KeyStore::KeyChanges) for each row of the CTE `rows`;
+// the count is next_value - 1, 0 while the row is absent.
+#define PRIVACITY_COUNT_KEY_CHANGE_FROM(rows)                                   \
+  "INSERT INTO sequences (name, next_value) SELECT 'key_changes', 2 FROM " rows \
+  " ON CONFLICT (name) DO UPDATE SET next_value = sequences.next_value + 1"
+
 class PgKeyStore final : public crypto::KeyStore {
  public:
   explicit PgKeyStore(ConnectionPool& pool) : pool_(pool) {}
@@ -255,11 +261,25 @@ class PgKeyStore final : public crypto::KeyStore {
 
   absl::Status DestroyKey(int64_t id) override {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
-    ASSIGN_OR_RETURN(Result r, conn->Exec("DELETE FROM keys WHERE id = $1",
-                                          Params().Int64(id), "destroy key"));
-    if (r.Affected() == 0)
+    // One statement, so the key change is counted atomically with it.
+    ASSIGN_OR_RETURN(
+        Result r,
+        conn->Exec("WITH gone AS (DELETE FROM keys WHERE id = $1 RETURNING id), "
+                   "counted AS (" PRIVACITY_COUNT_KEY_CHANGE_FROM(
+                       "gone") ") SELECT count(*) FROM gone",
+                   Params().Int64(id), "destroy key"));
+    if (r.Int64(0, 0) == 0)
       return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> KeyChanges() override {
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    ASSIGN_OR_RETURN(
+        Result r,
+        conn->Exec("SELECT next_value - 1 FROM sequences WHERE name = 'key_changes'",
+                   Params(), "read key changes"));
+    return r.rows() == 0 ? 0 : r.Int64(0, 0);
   }
 
   absl::Status RenameKey(int64_t id, const KeyName& name,
@@ -274,10 +294,13 @@ class PgKeyStore final : public crypto::KeyStore {
     p.Bytes(wrapped).Int64(id);
     // A unique violation (the name is taken) is AlreadyExists.
     ASSIGN_OR_RETURN(Result r,
-                     conn->Exec("UPDATE keys SET kind = $1, scope = $2, epoch = $3, "
-                                "subject = $4, wrapped = $5 WHERE id = $6",
+                     conn->Exec("WITH moved AS (UPDATE keys SET kind = $1, scope = $2, "
+                                "epoch = $3, subject = $4, wrapped = $5 WHERE id = $6 "
+                                "RETURNING id), "
+                                "counted AS (" PRIVACITY_COUNT_KEY_CHANGE_FROM(
+                                    "moved") ") SELECT count(*) FROM moved",
                                 p, kOp));
-    if (r.Affected() == 0)
+    if (r.Int64(0, 0) == 0)
       return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
     return absl::OkStatus();
   }

@@ -76,6 +76,11 @@ constexpr const char* kStatements[] = {
     "SELECT kind, scope, epoch, subject, wrapped, created_us FROM keys WHERE id = ?1",
     // kDestroyKey
     "DELETE FROM keys WHERE id = ?1",
+    // kCountKeyChange: the count is next_value - 1, 0 while the row is absent.
+    "INSERT INTO sequences (name, next_value) VALUES ('key_changes', 2) "
+    "ON CONFLICT (name) DO UPDATE SET next_value = next_value + 1",
+    // kKeyChanges
+    "SELECT next_value - 1 FROM sequences WHERE name = 'key_changes'",
     // kListKeysBefore
     "SELECT id, epoch, subject, wrapped, created_us FROM keys "
     "WHERE kind = ?1 AND scope = ?2 AND epoch < ?3 ORDER BY epoch, id",

@@ -42,6 +42,8 @@ enum class Sql : int {
   kFindKey,
   kGetKey,
   kDestroyKey,
+  kCountKeyChange,
+  kKeyChanges,
   kListKeysBefore,
   kInsertConsent,
   kConsentHistory,

@@ -246,14 +246,29 @@ class SqliteKeyStore final : public crypto::KeyStore {
   absl::Status DestroyKey(int64_t id) override {
     absl::MutexLock write(&pool_.write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
-    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDestroyKey));
-    StatementScope scope(stmt);
-    sqlite3_bind_int64(stmt, 1, id);
-    RETURN_IF_ERROR(StepDone(*conn, stmt, "destroy key"));
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kImmediate));
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDestroyKey));
+      StatementScope scope(stmt);
+      sqlite3_bind_int64(stmt, 1, id);
+      RETURN_IF_ERROR(StepDone(*conn, stmt, "destroy key"));
+    }
     if (sqlite3_changes64(conn->db()) == 0) {
       return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
     }
-    return absl::OkStatus();
+    RETURN_IF_ERROR(CountKeyChange(*conn));
+    return txn->Commit();
+  }
+
+  absl::StatusOr<int64_t> KeyChanges() override {
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kKeyChanges));
+    StatementScope scope(stmt);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return conn->Error(rc, "read key changes");
+    return sqlite3_column_int64(stmt, 0);
   }
 
   absl::Status RenameKey(int64_t id, const KeyName& name,
@@ -265,6 +280,8 @@ class SqliteKeyStore final : public crypto::KeyStore {
     }
     absl::MutexLock write(&pool_.write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kImmediate));
     sqlite3_stmt* raw = nullptr;
     int rc = sqlite3_prepare_v2(conn->db(),
                                 "UPDATE keys SET kind = ?1, scope = ?2, epoch = ?3, "
@@ -284,7 +301,8 @@ class SqliteKeyStore final : public crypto::KeyStore {
     if (sqlite3_changes64(conn->db()) == 0) {
       return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
     }
-    return absl::OkStatus();
+    RETURN_IF_ERROR(CountKeyChange(*conn));
+    return txn->Commit();
   }
 
   absl::StatusOr<std::vector<WrappedKey>> ListKeysBefore(KeyKind kind,
@@ -317,6 +335,13 @@ class SqliteKeyStore final : public crypto::KeyStore {
   }
 
  private:
+  // REQUIRES: a write transaction on `conn`.
+  static absl::Status CountKeyChange(Connection& conn) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Get(Sql::kCountKeyChange));
+    StatementScope scope(stmt);
+    return StepDone(conn, stmt, "count key change");
+  }
+
   absl::StatusOr<std::optional<WrappedKey>> Find(Connection& conn, const KeyName& name) {
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Get(Sql::kFindKey));
     StatementScope scope(stmt);
