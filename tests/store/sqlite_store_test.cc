@@ -6,8 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "crypto/key_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
@@ -141,18 +144,18 @@ TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   store->reset();
 
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
   EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x50525643));
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(RawQuery(path, "PRAGMA page_size"), "16384");
   EXPECT_EQ(RawQuery(path,
                      "SELECT count(*) FROM sqlite_schema WHERE name IN "
                      "('records', 'keys', 'consent_events', 'budget_charges', "
-                     "'meta', 'sequences')"),
-            "6");
+                     "'meta', 'sequences', 'subject_records', 'subject_records_recent')"),
+            "8");
   // Reopening a current file changes nothing.
   ASSERT_TRUE(OpenStore("sqlite:empty.db", dir_.path()).ok());
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
 }
 
 TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
@@ -167,20 +170,111 @@ TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
       "AND time_us >= 0 AND time_us <= 9 AND id > 0) ORDER BY id");
   EXPECT_THAT(plan, HasSubstr("records_by_stream_time"));
   EXPECT_THAT(plan, Not(HasSubstr("TEMP B-TREE")));
-  // A subject's records: through its data keys, by index, ids sorted and
-  // rows fetched by primary key (the statement kFindRecordsBySubject runs).
+  // A subject's records: its data keys by index, the record ids listed
+  // under them (by primary key in the ordered list; the recent list is
+  // short and scanned), and rows fetched by primary key (the statement
+  // kFindRecordsBySubject runs).
+  const std::string keys = "SELECT id FROM keys WHERE subject = x'00' AND kind = 4";
   const std::string by_subject = QueryPlan(
       PathOf("plan.db"),
-      "SELECT * FROM records WHERE id IN (SELECT id FROM records WHERE key_id IN "
-      "(SELECT id FROM keys WHERE subject = x'00' AND kind = 4) AND blind_index = x'00') "
-      "ORDER BY id");
-  EXPECT_THAT(by_subject, AllOf(HasSubstr("records_by_key"), HasSubstr("keys_by_subject"),
-                                Not(HasSubstr("SCAN records"))));
+      "SELECT * FROM records WHERE id IN (SELECT record_id FROM subject_records WHERE "
+      "key_id IN (" +
+          keys +
+          ") UNION ALL SELECT record_id FROM subject_records_recent "
+          "WHERE key_id IN (" +
+          keys + ")) AND blind_index = x'00' ORDER BY id");
+  EXPECT_THAT(by_subject,
+              AllOf(HasSubstr("SEARCH subject_records USING PRIMARY KEY (key_id=?)"),
+                    HasSubstr("keys_by_subject"),
+                    HasSubstr("SEARCH records USING INTEGER PRIMARY KEY"),
+                    Not(HasSubstr("SCAN records"))));
   // Erasure lists a subject's data keys by index, whatever the number of keys.
   EXPECT_THAT(
       QueryPlan(PathOf("plan.db"),
                 "SELECT id FROM keys WHERE kind = 1 AND subject = x'00' ORDER BY id"),
       HasSubstr("keys_by_subject"));
+}
+
+// The recent list of a subject's records is moved into the ordered list
+// once it holds 65,536 entries; lookups and erasure see both lists.
+TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:lists.db", dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kSubjects = 8;
+  std::vector<std::string> subjects;
+  std::vector<int64_t> key_ids;
+  for (int s = 0; s < kSubjects; ++s) {
+    subjects.push_back(std::string(32, static_cast<char>('a' + s)));
+    crypto::WrappedKey key;
+    key.name = crypto::KeyName{.kind = crypto::KeyKind::kSubjectDek,
+                               .scope = "meters",
+                               .epoch = 1,
+                               .subject = subjects.back()};
+    key.wrapped = "wrapped";
+    absl::StatusOr<crypto::WrappedKey> stored = (*store)->keys().InsertKeyIfAbsent(key);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    key_ids.push_back(stored->id);
+  }
+  // 70,000 records in batches of 1,000: the batch that takes the recent
+  // list past 65,536 entries moves all 66,000; 4,000 are recent again.
+  constexpr int kRecords = 70000;
+  for (int batch = 0; batch < kRecords / 1000; ++batch) {
+    absl::StatusOr<int64_t> first = (*store)->ReserveRecordIds(1000);
+    ASSERT_TRUE(first.ok());
+    std::vector<StoredRecord> records(1000);
+    for (int i = 0; i < 1000; ++i) {
+      StoredRecord& r = records[i];
+      r.id = *first + i;
+      r.stream = "meters";
+      r.time_us = batch;
+      r.epoch = 1;
+      r.blind_index = subjects[i % kSubjects];
+      r.key_id = key_ids[i % kSubjects];
+      r.payload = "sealed";
+    }
+    ASSERT_TRUE((*store)->AppendRecords(records).ok());
+  }
+  const std::string path = PathOf("lists.db");
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records"), "66000");
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records_recent"), "4000");
+
+  absl::StatusOr<std::vector<StoredRecord>> found =
+      (*store)->FindRecordsBySubject(subjects[3]);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->size(), static_cast<size_t>(kRecords / kSubjects));
+  for (size_t i = 1; i < found->size(); ++i)
+    EXPECT_LT((*found)[i - 1].id, (*found)[i].id);
+
+  absl::StatusOr<int64_t> deleted = (*store)->DeleteRecordsBySubject(subjects[3]);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, kRecords / kSubjects);
+  EXPECT_TRUE((*store)->FindRecordsBySubject(subjects[3]).value().empty());
+  EXPECT_EQ(
+      RawQuery(path, absl::StrCat("SELECT count(*) FROM subject_records WHERE key_id = ",
+                                  key_ids[3])),
+      "0");
+  EXPECT_EQ(RawQuery(path, absl::StrCat("SELECT count(*) FROM subject_records_recent "
+                                        "WHERE key_id = ",
+                                        key_ids[3])),
+            "0");
+  EXPECT_EQ((*store)->FindRecordsBySubject(subjects[4]).value().size(),
+            static_cast<size_t>(kRecords / kSubjects));
+
+  // Retention takes the deleted records out of the lists too.
+  ASSERT_EQ((*store)->DeleteRecordsBefore("meters", 35).value(),
+            35000 - 35000 / kSubjects);
+  EXPECT_EQ(RawQuery(path,
+                     "SELECT (SELECT count(*) FROM subject_records) + "
+                     "(SELECT count(*) FROM subject_records_recent)"),
+            std::to_string((kRecords - 35000) - (kRecords - 35000) / kSubjects));
+  // And unlinked records are no subject's.
+  ASSERT_EQ((*store)->UnlinkRecordsBefore("meters", 2).value(),
+            (kRecords - 35000) - (kRecords - 35000) / kSubjects);
+  EXPECT_EQ(RawQuery(path,
+                     "SELECT (SELECT count(*) FROM subject_records) + "
+                     "(SELECT count(*) FROM subject_records_recent)"),
+            "0");
+  EXPECT_TRUE((*store)->FindRecordsBySubject(subjects[4]).value().empty());
 }
 
 TEST_F(SqliteStoreTest, FutureSchemaVersionIsRefused) {

@@ -18,6 +18,14 @@ constexpr size_t kMaxIdleConnections = 4;
 #define PRIVACITY_RECORD_COLUMNS \
   "id, stream, time_us, cell, epoch, blind_index, key_id, payload, batch"
 
+// A subject's data keys (?1 blind index, ?2 the data key kind), and the ids
+// of the records listed under them.
+#define PRIVACITY_SUBJECT_KEY_IDS "SELECT id FROM keys WHERE subject = ?1 AND kind = ?2"
+#define PRIVACITY_SUBJECT_RECORD_IDS                                                  \
+  "SELECT record_id FROM subject_records WHERE key_id IN (" PRIVACITY_SUBJECT_KEY_IDS \
+  ") UNION ALL SELECT record_id FROM subject_records_recent WHERE key_id IN "         \
+  "(" PRIVACITY_SUBJECT_KEY_IDS ")"
+
 // Indexed by Sql. Times are bound as microseconds since 1970.
 constexpr const char* kStatements[] = {
     // kBeginDeferred
@@ -49,20 +57,45 @@ constexpr const char* kStatements[] = {
     " FROM records WHERE id IN (SELECT id FROM records WHERE stream = ?1 AND "
     "time_us >= ?2 AND time_us <= ?3 AND id > ?4 ORDER BY id LIMIT ?5) ORDER BY id",
     // kFindRecordsBySubject: ?1 blind index, ?2 the subject data key kind.
-    // Through the subject's data keys (keys_by_subject, then records_by_key:
-    // see schema.cc on why records are not indexed by blind index), ids
-    // first so that no payload is sorted.
+    // Through the subject's data keys (keys_by_subject), then the record ids
+    // listed under them (subject_records and subject_records_recent: see
+    // schema.cc on why records are not indexed by subject), ids first so
+    // that no payload is sorted.
     "SELECT " PRIVACITY_RECORD_COLUMNS
-    " FROM records WHERE id IN (SELECT id FROM records WHERE key_id IN (SELECT id FROM "
-    "keys WHERE subject = ?1 AND kind = ?2) AND blind_index = ?1) ORDER BY id",
+    " FROM records WHERE id IN (" PRIVACITY_SUBJECT_RECORD_IDS
+    ") AND blind_index = ?1 "
+    "ORDER BY id",
     // kDeleteRecordsBySubject: as above. REQUIRES: the data keys still exist.
-    "DELETE FROM records WHERE key_id IN (SELECT id FROM keys WHERE subject = ?1 AND "
-    "kind = ?2) AND blind_index = ?1",
+    "DELETE FROM records WHERE id IN (" PRIVACITY_SUBJECT_RECORD_IDS
+    ") AND blind_index = ?1",
+    // kDeleteSubjectRecordIds, kDeleteRecentSubjectRecordIds: the lists of
+    // the subject's records, after the records.
+    "DELETE FROM subject_records WHERE key_id IN (" PRIVACITY_SUBJECT_KEY_IDS ")",
+    "DELETE FROM subject_records_recent WHERE key_id IN (" PRIVACITY_SUBJECT_KEY_IDS ")",
     // kDeleteRecordsBefore
     "DELETE FROM records WHERE stream = ?1 AND time_us < ?2",
+    // kDeleteRecordIdsBefore, kDeleteRecentRecordIdsBefore: the subject
+    // lists' entries of those records, first.
+    "DELETE FROM subject_records WHERE (key_id, record_id) IN (SELECT key_id, id FROM "
+    "records WHERE stream = ?1 AND time_us < ?2 AND blind_index IS NOT NULL)",
+    "DELETE FROM subject_records_recent WHERE record_id IN (SELECT id FROM records "
+    "WHERE stream = ?1 AND time_us < ?2 AND blind_index IS NOT NULL)",
     // kUnlinkRecordsBefore
     "UPDATE records SET blind_index = NULL "
     "WHERE stream = ?1 AND epoch < ?2 AND blind_index IS NOT NULL",
+    // kUnlinkRecordIdsBefore, kUnlinkRecentRecordIdsBefore: unlinked records
+    // are no subject's, so they leave the subject lists, first.
+    "DELETE FROM subject_records WHERE (key_id, record_id) IN (SELECT key_id, id FROM "
+    "records WHERE stream = ?1 AND epoch < ?2 AND blind_index IS NOT NULL)",
+    "DELETE FROM subject_records_recent WHERE record_id IN (SELECT id FROM records "
+    "WHERE stream = ?1 AND epoch < ?2 AND blind_index IS NOT NULL)",
+    // kInsertRecentRecordId: ?1 key id, ?2 record id.
+    "INSERT INTO subject_records_recent (key_id, record_id) VALUES (?1, ?2)",
+    // kMergeRecentRecordIds, kClearRecentRecordIds: moves the recent list
+    // into the ordered one, sorted first so each page is written once.
+    "INSERT INTO subject_records (key_id, record_id) SELECT key_id, record_id FROM "
+    "subject_records_recent ORDER BY key_id, record_id",
+    "DELETE FROM subject_records_recent",
     // kCountRecords
     "SELECT count(*) FROM records WHERE stream = ?1",
     // kInsertKey
@@ -115,6 +148,8 @@ static_assert(std::size(kStatements) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value");
 
 #undef PRIVACITY_RECORD_COLUMNS
+#undef PRIVACITY_SUBJECT_RECORD_IDS
+#undef PRIVACITY_SUBJECT_KEY_IDS
 
 absl::StatusCode CodeFor(int rc) {
   switch (rc) {

@@ -35,6 +35,11 @@ constexpr int64_t kMaxReserve = int64_t{1} << 40;
 // unique and roughly increasing.
 constexpr int64_t kIdBlock = int64_t{1} << 16;
 
+// Entries of subject_records_recent moved into subject_records at a time:
+// the recent list is scanned whole by rights requests (about 1 MB at most),
+// and the move writes each page of the ordered list it touches once.
+constexpr int64_t kRecentListLimit = int64_t{1} << 16;
+
 // Budget sums are floating point: a charge that exceeds the cap by no more
 // than this fraction of the cap (rounding of earlier sums) is allowed.
 constexpr double kBudgetRelativeTolerance = 1e-10;
@@ -454,6 +459,73 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Steps `sql` once with the parameters `bind` sets; returns the rows changed.
+  template <typename Bind>
+  static absl::StatusOr<int64_t> Run(Connection& conn, Sql sql, const Bind& bind,
+                                     absl::string_view op) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Get(sql));
+    StatementScope scope(stmt);
+    if (const int rc = bind(stmt); rc != SQLITE_OK) return BindError(conn, rc, op);
+    RETURN_IF_ERROR(StepDone(conn, stmt, op));
+    return sqlite3_changes64(conn.db());
+  }
+
+  // In one transaction: `lists` and `recent_lists` take the records that
+  // `records` is about to change out of the subject lists, then `records`
+  // changes them. Each binds ?1 stream and ?2 `value`. Returns the records
+  // changed.
+  absl::StatusOr<int64_t> RunOnStream(Sql lists, Sql recent_lists, Sql records,
+                                      const std::string& stream, int64_t value,
+                                      absl::string_view op) {
+    absl::MutexLock write(&pool_->write_mu());
+    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kImmediate));
+    const auto bind = [&](sqlite3_stmt* stmt) {
+      return BindText(stmt, 1, stream) | sqlite3_bind_int64(stmt, 2, value);
+    };
+    RETURN_IF_ERROR(Run(*conn, lists, bind, op).status());
+    RETURN_IF_ERROR(Run(*conn, recent_lists, bind, op).status());
+    ASSIGN_OR_RETURN(const int64_t changed, Run(*conn, records, bind, op));
+    RETURN_IF_ERROR(txn->Commit());
+    return changed;
+  }
+
+  // Lists each sealed record under its data key, at the end of the recent
+  // list; once that list holds kRecentListLimit entries it is moved into
+  // the ordered one, sorted (schema.cc, 6 -> 7). Returns the recent list's
+  // new length, for recent_listed_ once the transaction commits.
+  // REQUIRES: the write transaction of `records`' append on `conn`.
+  absl::StatusOr<int64_t> ListSubjectRecords(Connection& conn,
+                                             absl::Span<const StoredRecord> records)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool_->write_mu()) {
+    constexpr absl::string_view kOp = "append records: list subject records";
+    int64_t recent = recent_listed_;
+    if (recent < 0) {
+      // Read once: other instances append too, so this is this instance's
+      // view, which keeps the recent list within a few limits.
+      ASSIGN_OR_RETURN(recent,
+                       conn.QueryInt("SELECT count(*) FROM subject_records_recent", kOp));
+    }
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Get(Sql::kInsertRecentRecordId));
+      StatementScope scope(stmt);
+      for (const StoredRecord& r : records) {
+        if (r.blind_index.empty()) continue;
+        sqlite3_bind_int64(stmt, 1, r.key_id);
+        sqlite3_bind_int64(stmt, 2, r.id);
+        RETURN_IF_ERROR(StepDone(conn, stmt, kOp));
+        sqlite3_reset(stmt);
+        ++recent;
+      }
+    }
+    if (recent < kRecentListLimit) return recent;
+    const auto no_params = [](sqlite3_stmt*) { return SQLITE_OK; };
+    RETURN_IF_ERROR(Run(conn, Sql::kMergeRecentRecordIds, no_params, kOp).status());
+    RETURN_IF_ERROR(Run(conn, Sql::kClearRecentRecordIds, no_params, kOp).status());
+    return 0;
+  }
+
   absl::Status Append(absl::Span<const StoredRecord> records,
                       absl::Span<const IngestKey> keys) {
     constexpr absl::string_view kOp = "append records";
@@ -515,6 +587,7 @@ class SqliteStore final : public Store {
         sqlite3_reset(stmt);
       }
     }
+    ASSIGN_OR_RETURN(const int64_t recent_listed, ListSubjectRecords(*conn, records));
     if (!keys.empty()) {
       sqlite3_stmt* stmt = nullptr;
       int rc = sqlite3_prepare_v2(
@@ -536,7 +609,9 @@ class SqliteStore final : public Store {
         if (rc != SQLITE_DONE) return conn->Error(rc, "claim ingest keys");
       }
     }
-    return txn->Commit();
+    RETURN_IF_ERROR(txn->Commit());
+    recent_listed_ = recent_listed;
+    return absl::OkStatus();
   }
 
  public:
@@ -611,40 +686,35 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(CheckBlindIndex(blind_index, kOp));
     absl::MutexLock write(&pool_->write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
-    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDeleteRecordsBySubject));
-    StatementScope scope(stmt);
-    BindBlob(stmt, 1, blind_index);
-    sqlite3_bind_int(stmt, 2, static_cast<int>(crypto::KeyKind::kSubjectDek));
-    RETURN_IF_ERROR(StepDone(*conn, stmt, kOp));
-    return sqlite3_changes64(conn->db());
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
+                     Transaction::Begin(*conn, TransactionMode::kImmediate));
+    const auto bind = [&blind_index](sqlite3_stmt* stmt) {
+      return BindBlob(stmt, 1, blind_index) |
+             sqlite3_bind_int(stmt, 2, static_cast<int>(crypto::KeyKind::kSubjectDek));
+    };
+    // The records first: they are found through the lists.
+    ASSIGN_OR_RETURN(const int64_t deleted,
+                     Run(*conn, Sql::kDeleteRecordsBySubject, bind, kOp));
+    RETURN_IF_ERROR(Run(*conn, Sql::kDeleteSubjectRecordIds, bind, kOp).status());
+    RETURN_IF_ERROR(Run(*conn, Sql::kDeleteRecentSubjectRecordIds, bind, kOp).status());
+    RETURN_IF_ERROR(txn->Commit());
+    return deleted;
   }
 
   absl::StatusOr<int64_t> DeleteRecordsBefore(const std::string& stream,
                                               int64_t before_us) override {
     constexpr absl::string_view kOp = "delete records before";
     RETURN_IF_ERROR(CheckName(stream, kOp, "stream"));
-    absl::MutexLock write(&pool_->write_mu());
-    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
-    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kDeleteRecordsBefore));
-    StatementScope scope(stmt);
-    BindText(stmt, 1, stream);
-    sqlite3_bind_int64(stmt, 2, before_us);
-    RETURN_IF_ERROR(StepDone(*conn, stmt, kOp));
-    return sqlite3_changes64(conn->db());
+    return RunOnStream(Sql::kDeleteRecordIdsBefore, Sql::kDeleteRecentRecordIdsBefore,
+                       Sql::kDeleteRecordsBefore, stream, before_us, kOp);
   }
 
   absl::StatusOr<int64_t> UnlinkRecordsBefore(const std::string& stream,
                                               int64_t before_epoch) override {
     constexpr absl::string_view kOp = "unlink records before";
     RETURN_IF_ERROR(CheckName(stream, kOp, "stream"));
-    absl::MutexLock write(&pool_->write_mu());
-    ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
-    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn->Get(Sql::kUnlinkRecordsBefore));
-    StatementScope scope(stmt);
-    BindText(stmt, 1, stream);
-    sqlite3_bind_int64(stmt, 2, before_epoch);
-    RETURN_IF_ERROR(StepDone(*conn, stmt, kOp));
-    return sqlite3_changes64(conn->db());
+    return RunOnStream(Sql::kUnlinkRecordIdsBefore, Sql::kUnlinkRecentRecordIdsBefore,
+                       Sql::kUnlinkRecordsBefore, stream, before_epoch, kOp);
   }
 
   absl::StatusOr<int64_t> CountRecords(const std::string& stream) override {
@@ -926,6 +996,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<RightsStore> rights_;
   std::unique_ptr<LogStore> log_;
   std::unique_ptr<ReleaseStore> releases_;
+  // Entries in subject_records_recent as this instance counts them (read
+  // at its first append, then counted); -1 until read.
+  int64_t recent_listed_ ABSL_GUARDED_BY(pool_->write_mu()) = -1;
   absl::Mutex id_mu_;
   // Ids [block_next_, block_end_) are reserved in the database for this
   // instance and not yet handed out.
