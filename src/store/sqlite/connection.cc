@@ -84,11 +84,14 @@ constexpr const char* kStatements[] = {
     "UPDATE records SET blind_index = NULL "
     "WHERE stream = ?1 AND epoch < ?2 AND blind_index IS NOT NULL",
     // kUnlinkRecordIdsBefore, kUnlinkRecentRecordIdsBefore: unlinked records
-    // are no subject's, so they leave the subject lists, first.
-    "DELETE FROM subject_records WHERE (key_id, record_id) IN (SELECT key_id, id FROM "
-    "records WHERE stream = ?1 AND epoch < ?2 AND blind_index IS NOT NULL)",
-    "DELETE FROM subject_records_recent WHERE record_id IN (SELECT id FROM records "
-    "WHERE stream = ?1 AND epoch < ?2 AND blind_index IS NOT NULL)",
+    // are no subject's, so they leave the subject lists, first. A record's
+    // data key is of its own stream and epoch, so the lists' entries go by
+    // key (keys_by_name), without a scan of the stream's records. 4 is
+    // KeyKind::kSubjectDek (stored, so fixed; sqlite_store.cc checks it).
+    "DELETE FROM subject_records WHERE key_id IN (SELECT id FROM keys WHERE kind = 4 AND "
+    "scope = ?1 AND epoch < ?2)",
+    "DELETE FROM subject_records_recent WHERE key_id IN (SELECT id FROM keys WHERE "
+    "kind = 4 AND scope = ?1 AND epoch < ?2)",
     // kInsertRecentRecordId: ?1 key id, ?2 record id.
     "INSERT INTO subject_records_recent (key_id, record_id) VALUES (?1, ?2)",
     // kMergeRecentRecordIds, kClearRecentRecordIds: moves the recent list

@@ -35,6 +35,9 @@ constexpr int64_t kMaxReserve = int64_t{1} << 40;
 // unique and roughly increasing.
 constexpr int64_t kIdBlock = int64_t{1} << 16;
 
+static_assert(static_cast<int>(crypto::KeyKind::kSubjectDek) == 4,
+              "the statements unlinking subject lists name data keys by kind 4");
+
 // Entries of subject_records_recent moved into subject_records at a time:
 // the recent list is scanned whole by rights requests (about 1 MB at most),
 // and the move writes each page of the ordered list it touches once.
