@@ -59,8 +59,8 @@ struct UnwrappedKey {
 // those and a subject. A bad name is InvalidArgument.
 //
 // The keyring keeps no cache, so a destroyed key is never handed out again;
-// callers that cache keys check KeyChanges before each use. It is thread-safe when the
-// KeyStore is.
+// callers that cache keys check KeyChanges before each use. It is
+// thread-safe when the KeyStore is.
 class Keyring {
  public:
   // InvalidArgument unless master_key.size() == 32.

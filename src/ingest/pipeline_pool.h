@@ -28,11 +28,12 @@ namespace privacity::ingest {
 
 class PipelinePool {
  public:
-  // Keeps at most `max_idle_per_stream` idle pipelines per stream.
+  // Keeps at most `max_idle_per_stream` idle pipelines per stream; each may
+  // cache up to 16,384 data keys (about 1 KB each with its cipher context).
   // REQUIRES: `keyring` and `random` outlive the pool, and every stream
   // given to Take outlives it too.
   PipelinePool(crypto::Keyring& keyring, RandomSource& random,
-               size_t max_idle_per_stream = 4);
+               size_t max_idle_per_stream = 2);
 
   PipelinePool(const PipelinePool&) = delete;
   PipelinePool& operator=(const PipelinePool&) = delete;
