@@ -17,26 +17,23 @@ namespace {
 
 struct AggregateOptions {
   TrustOptions trust;
-  std::string party, purpose, stream, metric, mechanism = "laplace", from, to, value;
-  std::vector<std::string> group_by;
-  std::vector<double> quantiles;
-  double epsilon = 0, delta = 0;
-  std::optional<double> lower, upper;
-  int64_t max_partitions = 1, max_records_per_partition = 1;
+  std::string party, purpose, stream;
+  DpQueryFlags query;
 };
 
-absl::StatusOr<server::AggregateRequest> BuildRequest(const AggregateOptions& o) {
+absl::StatusOr<server::AggregateRequest> BuildRequest(const AggregateOptions& options) {
+  const DpQueryFlags& o = options.query;
   server::AggregateRequest r;
-  r.party = o.party;
-  r.purpose = o.purpose;
-  r.stream = o.stream;
+  r.party = options.party;
+  r.purpose = options.purpose;
+  r.stream = options.stream;
   auto metric = dp::ParseMetric(o.metric);
   if (!metric) {
     return absl::InvalidArgumentError(
         "--metric: not one of count, distinct_subjects, sum, mean, quantiles, histogram");
   }
   r.metric = *metric;
-  if (o.mechanism == "laplace") {
+  if (o.mechanism.empty() || o.mechanism == "laplace") {
     r.mechanism = dp::Mechanism::kLaplace;
   } else if (o.mechanism == "gaussian") {
     r.mechanism = dp::Mechanism::kGaussian;
@@ -58,10 +55,10 @@ absl::StatusOr<server::AggregateRequest> BuildRequest(const AggregateOptions& o)
   r.lower = o.lower;
   r.upper = o.upper;
   if (!o.quantiles.empty()) r.quantiles = o.quantiles;
-  r.epsilon = o.epsilon;
-  r.delta = o.delta;
-  r.max_partitions = o.max_partitions;
-  r.max_records_per_partition = o.max_records_per_partition;
+  r.epsilon = o.epsilon.value_or(0);
+  r.delta = o.delta.value_or(0);
+  r.max_partitions = o.max_partitions.value_or(1);
+  r.max_records_per_partition = o.max_records_per_partition.value_or(1);
   return r;
 }
 
@@ -76,25 +73,7 @@ void AddQueryAggregateCommand(CLI::App& query, int& exit_code) {
   cmd->add_option("--party", o->party, "the party asking")->required();
   cmd->add_option("--purpose", o->purpose, "the purpose it states")->required();
   cmd->add_option("--stream", o->stream, "the stream")->required();
-  cmd->add_option("--metric", o->metric,
-                  "count, distinct_subjects, sum, mean, quantiles or histogram")
-      ->required();
-  cmd->add_option("--group-by", o->group_by,
-                  "time:1h, time:1d, cell:LEVEL or an enum field");
-  cmd->add_option("--from", o->from, "start of the window (inclusive), RFC 3339");
-  cmd->add_option("--to", o->to, "end of the window (exclusive), RFC 3339");
-  cmd->add_option("--epsilon", o->epsilon, "privacy budget to spend")->required();
-  cmd->add_option("--delta", o->delta, "delta (gaussian noise, partition selection)");
-  cmd->add_option("--mechanism", o->mechanism, "laplace (default) or gaussian");
-  cmd->add_option("--value", o->value,
-                  "the measured field (sum, mean, quantiles, histogram)");
-  cmd->add_option("--lower", o->lower, "clamping lower bound (default: the field's min)");
-  cmd->add_option("--upper", o->upper, "clamping upper bound (default: the field's max)");
-  cmd->add_option("--quantiles", o->quantiles, "quantiles to estimate (default 0.5)");
-  cmd->add_option("--max-partitions", o->max_partitions,
-                  "L0: partitions one subject may contribute to (default 1)");
-  cmd->add_option("--max-records-per-partition", o->max_records_per_partition,
-                  "Linf: records one subject may contribute per partition (default 1)");
+  AddDpQueryFlags(*cmd, o->query, MetricAndEpsilon::kRequired);
   cmd->callback([o, &exit_code] {
     auto request = BuildRequest(*o);
     if (!request.ok()) {

@@ -17,6 +17,36 @@ void AddTrustOptions(CLI::App& command, TrustOptions& options) {
       ->capture_default_str();
 }
 
+void AddDpQueryFlags(CLI::App& command, DpQueryFlags& flags, MetricAndEpsilon presence) {
+  const bool required = presence == MetricAndEpsilon::kRequired;
+  command
+      .add_option("--metric", flags.metric,
+                  "count, distinct_subjects, sum, mean, quantiles or histogram")
+      ->required(required);
+  command.add_option("--group-by", flags.group_by,
+                     "time:1h, time:1d, cell:LEVEL or an enum field");
+  command.add_option("--from", flags.from, "start of the window (inclusive), RFC 3339");
+  command.add_option("--to", flags.to, "end of the window (exclusive), RFC 3339");
+  command.add_option("--epsilon", flags.epsilon, "privacy budget to spend")
+      ->required(required);
+  command.add_option("--delta", flags.delta,
+                     "delta (gaussian noise, partition selection)");
+  command.add_option("--mechanism", flags.mechanism, "laplace (default) or gaussian");
+  command.add_option("--value", flags.value,
+                     "the measured field (sum, mean, quantiles, histogram)");
+  command.add_option("--lower", flags.lower,
+                     "clamping lower bound (default: the field's min)");
+  command.add_option("--upper", flags.upper,
+                     "clamping upper bound (default: the field's max)");
+  command.add_option("--quantiles", flags.quantiles,
+                     "quantiles to estimate (default 0.5)");
+  command.add_option("--max-partitions", flags.max_partitions,
+                     "L0: partitions one subject may contribute to (default 1)");
+  command.add_option(
+      "--max-records-per-partition", flags.max_records_per_partition,
+      "Linf: records one subject may contribute per partition (default 1)");
+}
+
 absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& options,
                                                          Clock& clock,
                                                          RandomSource& random) {

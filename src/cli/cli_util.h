@@ -3,8 +3,11 @@
 #ifndef PRIVACITY_CLI_CLI_UTIL_H_
 #define PRIVACITY_CLI_CLI_UTIL_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,6 +30,21 @@ struct TrustOptions {
 
 // Adds --config and --data-dir to `command`.
 void AddTrustOptions(CLI::App& command, TrustOptions& options);
+
+// The query flags of `query aggregate` and `release` (docs/dp.md).
+struct DpQueryFlags {
+  std::string metric, mechanism, from, to, value;
+  std::vector<std::string> group_by;
+  std::vector<double> quantiles;
+  std::optional<double> epsilon, delta, lower, upper;
+  std::optional<int64_t> max_partitions, max_records_per_partition;
+};
+enum class MetricAndEpsilon { kRequired, kOptional };
+
+// Adds --metric, --group-by, --from, --to, --epsilon, --delta, --mechanism,
+// --value, --lower, --upper, --quantiles, --max-partitions and
+// --max-records-per-partition to `command`.
+void AddDpQueryFlags(CLI::App& command, DpQueryFlags& flags, MetricAndEpsilon presence);
 
 // Loads the config and opens the initialised trust it names.
 absl::StatusOr<std::unique_ptr<server::Trust>> OpenTrust(const TrustOptions& options,

@@ -20,19 +20,17 @@ namespace {
 struct ReleaseOptions {
   TrustOptions trust;
   std::string spec_file;
-  std::string title, stream, purpose, metric, mechanism, from, to, value;
-  std::vector<std::string> group_by;
-  std::vector<double> quantiles;
-  std::optional<double> epsilon, delta, lower, upper;
-  std::optional<int64_t> max_partitions, max_records_per_partition;
+  std::string title, stream, purpose;
+  DpQueryFlags query;
 };
 
 // The flags as one spec body, parsed like a spec file's.
-std::string SpecFromFlags(const ReleaseOptions& o) {
+std::string SpecFromFlags(const ReleaseOptions& options) {
+  const DpQueryFlags& o = options.query;
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  j["title"] = o.title;
-  j["stream"] = o.stream;
-  if (!o.purpose.empty()) j["purpose"] = o.purpose;
+  j["title"] = options.title;
+  j["stream"] = options.stream;
+  if (!options.purpose.empty()) j["purpose"] = options.purpose;
   j["metric"] = o.metric;
   if (!o.mechanism.empty()) j["mechanism"] = o.mechanism;
   if (!o.group_by.empty()) j["group_by"] = o.group_by;
@@ -53,13 +51,14 @@ std::string SpecFromFlags(const ReleaseOptions& o) {
 
 absl::StatusOr<std::vector<server::ReleaseSpec>> LoadSpecs(const ReleaseOptions& o) {
   if (o.spec_file.empty()) {
-    if (o.title.empty() || o.stream.empty() || o.metric.empty() || !o.epsilon) {
+    if (o.title.empty() || o.stream.empty() || o.query.metric.empty() ||
+        !o.query.epsilon) {
       return absl::InvalidArgumentError(
           "give --spec FILE, or --title, --stream, --metric and --epsilon");
     }
     return server::ParseReleaseSpecs(SpecFromFlags(o));
   }
-  if (!o.title.empty() || !o.stream.empty() || !o.metric.empty()) {
+  if (!o.title.empty() || !o.stream.empty() || !o.query.metric.empty()) {
     return absl::InvalidArgumentError("--spec cannot be combined with query flags");
   }
   std::ifstream in(o.spec_file, std::ios::binary);
@@ -89,24 +88,7 @@ void AddReleaseCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--stream", o->stream, "the stream");
   cmd->add_option("--purpose", o->purpose,
                   "the purpose (default: the public agreement's first)");
-  cmd->add_option("--metric", o->metric,
-                  "count, distinct_subjects, sum, mean, quantiles or histogram");
-  cmd->add_option("--group-by", o->group_by,
-                  "time:1h, time:1d, cell:LEVEL or an enum field");
-  cmd->add_option("--from", o->from, "start of the window (inclusive), RFC 3339");
-  cmd->add_option("--to", o->to, "end of the window (exclusive), RFC 3339");
-  cmd->add_option("--epsilon", o->epsilon, "privacy budget to spend");
-  cmd->add_option("--delta", o->delta, "delta (gaussian noise, partition selection)");
-  cmd->add_option("--mechanism", o->mechanism, "laplace (default) or gaussian");
-  cmd->add_option("--value", o->value,
-                  "the measured field (sum, mean, quantiles, histogram)");
-  cmd->add_option("--lower", o->lower, "clamping lower bound (default: the field's min)");
-  cmd->add_option("--upper", o->upper, "clamping upper bound (default: the field's max)");
-  cmd->add_option("--quantiles", o->quantiles, "quantiles to estimate (default 0.5)");
-  cmd->add_option("--max-partitions", o->max_partitions,
-                  "L0: partitions one contributor may reach (default 1)");
-  cmd->add_option("--max-records-per-partition", o->max_records_per_partition,
-                  "Linf: records per contributor and partition (default 1)");
+  AddDpQueryFlags(*cmd, o->query, MetricAndEpsilon::kOptional);
   cmd->callback([o, &exit_code] {
     auto specs = LoadSpecs(*o);
     if (!specs.ok()) {
