@@ -42,6 +42,17 @@ std::string RawQuery(const std::string& path, const std::string& sql) {
   return out;
 }
 
+// Runs `sql` (any number of statements) on the file directly.
+bool RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  bool ok = false;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  sqlite3_close(db);
+  return ok;
+}
+
 // The EXPLAIN QUERY PLAN details of `sql`, joined by " | ".
 std::string QueryPlan(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -195,31 +206,36 @@ TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
       HasSubstr("keys_by_subject"));
 }
 
-// The recent list of a subject's records is moved into the ordered list
-// once it holds 65,536 entries; lookups and erasure see both lists.
-TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
-  absl::StatusOr<StorePtr> store = OpenStore("sqlite:lists.db", dir_.path());
-  ASSERT_TRUE(store.ok()) << store.status();
-  constexpr int kSubjects = 8;
-  std::vector<std::string> subjects;
+constexpr int kSubjects = 8;
+
+// kSubjects subjects, each with a data key of stream "meters", epoch 1.
+struct Subjects {
+  std::vector<std::string> blind_indexes;
   std::vector<int64_t> key_ids;
+};
+
+Subjects CreateSubjects(Store& store) {
+  Subjects out;
   for (int s = 0; s < kSubjects; ++s) {
-    subjects.push_back(std::string(32, static_cast<char>('a' + s)));
+    out.blind_indexes.push_back(std::string(32, static_cast<char>('a' + s)));
     crypto::WrappedKey key;
     key.name = crypto::KeyName{.kind = crypto::KeyKind::kSubjectDek,
                                .scope = "meters",
                                .epoch = 1,
-                               .subject = subjects.back()};
+                               .subject = out.blind_indexes.back()};
     key.wrapped = "wrapped";
-    absl::StatusOr<crypto::WrappedKey> stored = (*store)->keys().InsertKeyIfAbsent(key);
-    ASSERT_TRUE(stored.ok()) << stored.status();
-    key_ids.push_back(stored->id);
+    absl::StatusOr<crypto::WrappedKey> stored = store.keys().InsertKeyIfAbsent(key);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    out.key_ids.push_back(stored.ok() ? stored->id : 0);
   }
-  // 70,000 records in batches of 1,000: the batch that takes the recent
-  // list past 65,536 entries moves all 66,000; 4,000 are recent again.
-  constexpr int kRecords = 70000;
-  for (int batch = 0; batch < kRecords / 1000; ++batch) {
-    absl::StatusOr<int64_t> first = (*store)->ReserveRecordIds(1000);
+  return out;
+}
+
+// `batches` batches of 1,000 sealed records, the subjects in turn; batch b
+// has time_us b.
+void AppendBatches(Store& store, const Subjects& subjects, int batches) {
+  for (int batch = 0; batch < batches; ++batch) {
+    absl::StatusOr<int64_t> first = store.ReserveRecordIds(1000);
     ASSERT_TRUE(first.ok());
     std::vector<StoredRecord> records(1000);
     for (int i = 0; i < 1000; ++i) {
@@ -228,12 +244,26 @@ TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
       r.stream = "meters";
       r.time_us = batch;
       r.epoch = 1;
-      r.blind_index = subjects[i % kSubjects];
-      r.key_id = key_ids[i % kSubjects];
+      r.blind_index = subjects.blind_indexes[i % kSubjects];
+      r.key_id = subjects.key_ids[i % kSubjects];
       r.payload = "sealed";
     }
-    ASSERT_TRUE((*store)->AppendRecords(records).ok());
+    ASSERT_TRUE(store.AppendRecords(records).ok());
   }
+}
+
+// The recent list of a subject's records is moved into the ordered list
+// once it holds 65,536 entries; lookups and erasure see both lists.
+TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:lists.db", dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const Subjects created = CreateSubjects(**store);
+  const std::vector<std::string>& subjects = created.blind_indexes;
+  const std::vector<int64_t>& key_ids = created.key_ids;
+  // 70,000 records in batches of 1,000: the batch that takes the recent
+  // list past 65,536 entries moves all 66,000; 4,000 are recent again.
+  constexpr int kRecords = 70000;
+  AppendBatches(**store, created, kRecords / 1000);
   const std::string path = PathOf("lists.db");
   EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records"), "66000");
   EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records_recent"), "4000");
@@ -275,6 +305,41 @@ TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
                      "(SELECT count(*) FROM subject_records_recent)"),
             "0");
   EXPECT_TRUE((*store)->FindRecordsBySubject(subjects[4]).value().empty());
+}
+
+// A schema 6 store (records found through records_by_key) moves to the
+// subject lists with every record it holds listed.
+TEST_F(SqliteStoreTest, ASchema6StoreIsMigratedWithItsRecordsListed) {
+  const std::string path = PathOf("six.db");
+  Subjects subjects;
+  {
+    absl::StatusOr<StorePtr> store = OpenStore("sqlite:six.db", dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    subjects = CreateSubjects(**store);
+    AppendBatches(**store, subjects, 3);
+  }
+  // Back to schema 6 as it was: no lists, the index on key_id.
+  ASSERT_TRUE(RawExec(path,
+                      "DROP TABLE subject_records; DROP TABLE subject_records_recent; "
+                      "CREATE INDEX records_by_key ON records (key_id) "
+                      "WHERE blind_index IS NOT NULL; PRAGMA user_version = 6;"));
+  ASSERT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:six.db", dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
+  EXPECT_EQ(RawQuery(path,
+                     "SELECT count(*) FROM sqlite_schema WHERE name = "
+                     "'records_by_key'"),
+            "0");
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records"), "3000");
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records_recent"), "0");
+  for (const std::string& subject : subjects.blind_indexes) {
+    absl::StatusOr<std::vector<StoredRecord>> found =
+        (*store)->FindRecordsBySubject(subject);
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->size(), 3000u / kSubjects);
+  }
 }
 
 TEST_F(SqliteStoreTest, FutureSchemaVersionIsRefused) {

@@ -183,8 +183,9 @@ CREATE INDEX records_by_key ON records (key_id) WHERE blind_index IS NOT NULL;
     // end (a rowid table: no index to keep in order), and subject_records,
     // ordered by key, into which the recent entries are moved in one sorted
     // pass every 65,536 entries (docs/storage.md).
+    // The existing entries are copied in records_by_key's order, read from
+    // that index before it is dropped (no sort).
     R"sql(
-DROP INDEX records_by_key;
 CREATE TABLE subject_records (
   key_id INTEGER NOT NULL,
   record_id INTEGER NOT NULL,
@@ -196,6 +197,7 @@ CREATE TABLE subject_records_recent (
 );
 INSERT INTO subject_records (key_id, record_id)
   SELECT key_id, id FROM records WHERE blind_index IS NOT NULL ORDER BY key_id, id;
+DROP INDEX records_by_key;
 )sql",
 };
 
