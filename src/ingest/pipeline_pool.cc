@@ -2,8 +2,6 @@
 
 #include <utility>
 
-#include "common/status_macros.h"
-
 namespace privacity::ingest {
 
 PipelinePool::PipelinePool(crypto::Keyring& keyring, RandomSource& random,
@@ -24,7 +22,6 @@ absl::StatusOr<std::unique_ptr<transform::StreamPipeline>> PipelinePool::Take(
   if (pipeline == nullptr) {
     return transform::StreamPipeline::Create(stream, keyring_, random_);
   }
-  RETURN_IF_ERROR(pipeline->DropCachedKeysIfChanged());
   return pipeline;
 }
 

@@ -38,8 +38,8 @@ class PipelinePool {
   PipelinePool(const PipelinePool&) = delete;
   PipelinePool& operator=(const PipelinePool&) = delete;
 
-  // An idle pipeline of `stream` (its caches checked against the key change
-  // count), or a new one.
+  // An idle pipeline of `stream`, or a new one. Its caches are not checked
+  // here: the ingester checks them before each batch, the first included.
   absl::StatusOr<std::unique_ptr<transform::StreamPipeline>> Take(
       const config::Stream& stream);
   // Gives back a pipeline from Take, to be lent again (or freed when enough

@@ -486,10 +486,9 @@ HttpResponse ApiService::PostRecords(const RouteRequest& request) {
   if (request.http.body.empty()) {
     return ErrorResponse(400, "empty-body", "the request body holds no records");
   }
-  absl::StatusOr<ingest::IngestSummary> summary =
-      ingest::IngestBuffer(*stream, trust_.store(), trust_.keyring(), trust_.random(),
-                           request.http.body, *format,
-                           trust_.RequestIngestOptions(*stream));
+  absl::StatusOr<ingest::IngestSummary> summary = ingest::IngestBuffer(
+      *stream, trust_.store(), trust_.keyring(), trust_.random(), request.http.body,
+      *format, trust_.RequestIngestOptions(*stream));
   if (!summary.ok()) {
     if (absl::IsInvalidArgument(summary.status())) {
       return ErrorResponse(400, "malformed-body",
