@@ -173,12 +173,7 @@ int Main() {
       threads.emplace_back([&, i] {
         server::Trust& t = *trusts[i];
         ingest::FileIngestOptions options;
-        options.ingest.on_committed = [&t](const ingest::IngestSummary& s,
-                                           const std::string& digest) {
-          return t.audit()
-              .AppendIngest("energy.meter_readings", s.accepted, s.rejected, digest)
-              .status();
-        };
+        options.ingest.log_ingest = t.audit().LoggerFor("energy.meter_readings");
         CryptoRandom node_random;
         auto summary =
             ingest::IngestFile(*t.config().FindStream("energy.meter_readings"), t.store(),

@@ -103,6 +103,12 @@ absl::StatusOr<std::vector<Hash>> Log::ReadPlan(const ProofPlan& plan) const {
 }
 
 absl::StatusOr<uint64_t> Log::Append(std::vector<std::string> entries) {
+  return AppendWith(std::move(entries),
+                    [this](const LogAppend& batch) { return storage_.Append(batch); });
+}
+
+absl::StatusOr<uint64_t> Log::AppendWith(std::vector<std::string> entries,
+                                         BatchWriter write) {
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].empty() || entries[i].size() > kMaxEntrySize) {
       return absl::InvalidArgumentError(
@@ -129,7 +135,7 @@ absl::StatusOr<uint64_t> Log::Append(std::vector<std::string> entries) {
     batch.entries.push_back(LogEntry{std::move(data), leaf_hash});
   }
   batch.frontier = LogFrontier{next.size(), next.hashes()};
-  RETURN_IF_ERROR(storage_.Append(batch));
+  RETURN_IF_ERROR(write(batch));
   head_ = TreeHead{next.size(), next.Root(*hasher_)};
   range_ = std::move(next);
   // The batch's own upper nodes go straight into the cache; a node past a

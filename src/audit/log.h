@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -50,6 +51,16 @@ class Log {
   // Aborted when another writer appended meanwhile (call Reload, then
   // retry). An empty batch appends nothing and returns the size.
   absl::StatusOr<uint64_t> Append(std::vector<std::string> entries);
+
+  // As Append, but `write` stores the batch instead of the storage's Append,
+  // e.g. in the transaction of other rows of the same database, so that
+  // they and the entries are durable together. `write` must store the batch
+  // exactly as LogStorage::Append does (atomically; Aborted, storing
+  // nothing, unless the batch starts at the stored size) or fail having
+  // stored none of it. Appends and head() wait while it runs.
+  using BatchWriter = absl::FunctionRef<absl::Status(const LogAppend& batch)>;
+  absl::StatusOr<uint64_t> AppendWith(std::vector<std::string> entries,
+                                      BatchWriter write);
 
   // The current size and root.
   TreeHead head() const;

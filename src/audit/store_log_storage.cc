@@ -30,7 +30,7 @@ absl::StatusOr<std::vector<Hash>> StoredHashes(const std::vector<std::string>& r
 
 }  // namespace
 
-absl::Status StoreLogStorage::Append(const LogAppend& batch) {
+store::LogBatch ToStoreBatch(const LogAppend& batch) {
   store::LogBatch out;
   out.first_index = batch.first_index;
   out.entries.reserve(batch.entries.size());
@@ -48,7 +48,11 @@ absl::Status StoreLogStorage::Append(const LogAppend& batch) {
   for (const Hash& h : batch.frontier.hashes) {
     out.frontier.hashes.append(HashBytes(h).data(), kHashSize);
   }
-  return store_.Append(out);
+  return out;
+}
+
+absl::Status StoreLogStorage::Append(const LogAppend& batch) {
+  return store_.Append(ToStoreBatch(batch));
 }
 
 absl::StatusOr<LogFrontier> StoreLogStorage::ReadFrontier() {

@@ -18,6 +18,10 @@
 
 namespace privacity::audit {
 
+// `batch` in the store's form, for LogStorage::Append and for writers that
+// store it with other rows (store::Store::AppendRecordsWithLog).
+store::LogBatch ToStoreBatch(const LogAppend& batch);
+
 class StoreLogStorage final : public LogStorage {
  public:
   // REQUIRES: `store` outlives this.

@@ -57,13 +57,8 @@ absl::Status RunIngest(server::Trust& trust, const std::string& stream_id,
   ingest::FileIngestOptions options;
   options.format = format;
   if (show_progress) options.on_progress = PrintProgress;
-  // One transparency-log leaf per ingest call, once its rows are committed.
-  options.ingest.on_committed = [&trust, &stream](const ingest::IngestSummary& s,
-                                                  const std::string& digest) {
-    return trust.audit()
-        .AppendIngest(stream->id, s.accepted, s.rejected, digest)
-        .status();
-  };
+  // One transparency-log leaf per ingest call, committed with its last batch.
+  options.ingest.log_ingest = trust.audit().LoggerFor(stream->id);
   ASSIGN_OR_RETURN(
       summary, ingest::IngestFile(*stream, trust.store(), trust.keyring(), trust.random(),
                                   trust.clock(), path, options));

@@ -15,8 +15,44 @@
 
 namespace privacity::ingest {
 
-// Appends batches on its own thread, one batch in flight, so the next batch
-// is prepared while the previous one is written.
+namespace {
+
+// SHA-256 over the rows as stored: per row, big-endian id, time_us, cell,
+// epoch and key_id, then stream, blind index and payload each prefixed
+// with its big-endian uint32 length.
+std::string BatchDigest(absl::Span<const store::StoredRecord> batch) {
+  size_t size = 0;
+  for (const store::StoredRecord& r : batch) {
+    size += 5 * 8 + 3 * 4 + r.stream.size() + r.blind_index.size() + r.payload.size();
+  }
+  std::string bytes;
+  bytes.reserve(size);
+  auto put = [&bytes](uint64_t v, int width) {
+    char be[8];
+    for (int i = 0; i < width; ++i) be[i] = static_cast<char>(v >> (8 * (width - 1 - i)));
+    bytes.append(be, static_cast<size_t>(width));
+  };
+  auto put_bytes = [&bytes, &put](const std::string& s) {
+    put(static_cast<uint32_t>(s.size()), 4);
+    bytes += s;
+  };
+  for (const store::StoredRecord& r : batch) {
+    put(static_cast<uint64_t>(r.id), 8);
+    put(static_cast<uint64_t>(r.time_us), 8);
+    put(r.cell, 8);
+    put(static_cast<uint64_t>(r.epoch), 8);
+    put(static_cast<uint64_t>(r.key_id), 8);
+    put_bytes(r.stream);
+    put_bytes(r.blind_index);
+    put_bytes(r.payload);
+  }
+  return crypto::Sha256(bytes);
+}
+
+}  // namespace
+
+// Appends full batches on its own thread, one batch in flight, so the next
+// batch is prepared while the previous one is written.
 class Ingester::Writer {
  public:
   explicit Writer(store::Store& store) : store_(store), thread_([this] { Run(); }) {}
@@ -31,36 +67,29 @@ class Ingester::Writer {
 
   // Waits until the previous batch is written, then hands over `batch`.
   // Returns the error of an earlier batch, if any.
-  absl::Status Submit(std::vector<store::StoredRecord> batch,
-                      std::vector<store::IngestKey> keys) {
+  absl::Status Submit(std::vector<store::StoredRecord> batch) {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](Writer* w) { return !w->pending_.has_value(); }, this));
     if (!status_.ok()) return status_;
     pending_ = std::move(batch);
-    pending_keys_ = std::move(keys);
     return absl::OkStatus();
   }
 
-  // SHA-256 over the digests of the batches written so far.
-  std::string Digest() {
-    absl::MutexLock lock(&mu_);
-    return crypto::Sha256(batch_digests_);
-  }
-
-  // Waits until everything submitted is written.
-  absl::Status Drain() {
+  // Waits until everything submitted is written; returns the digests of
+  // the batches written (BatchDigest), in order.
+  absl::StatusOr<std::string> Drain() {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](Writer* w) { return !w->pending_.has_value() && !w->busy_; }, this));
-    return status_;
+    if (!status_.ok()) return status_;
+    return batch_digests_;
   }
 
  private:
   void Run() {
     while (true) {
       std::vector<store::StoredRecord> batch;
-      std::vector<store::IngestKey> keys;
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
@@ -68,47 +97,16 @@ class Ingester::Writer {
         if (!pending_.has_value()) return;  // stopping with nothing left
         batch = std::move(*pending_);
         pending_.reset();
-        keys = std::move(pending_keys_);
-        pending_keys_.clear();
         busy_ = true;
       }
-      absl::Status s = !status_ok_snapshot() ? absl::OkStatus()
-                       : keys.empty()        ? store_.AppendRecords(batch)
-                                             : store_.AppendRecordsOnce(batch, keys);
+      absl::Status s =
+          !status_ok_snapshot() ? absl::OkStatus() : store_.AppendRecords(batch);
       const std::string digest = s.ok() ? BatchDigest(batch) : std::string();
       absl::MutexLock lock(&mu_);
       busy_ = false;
       if (!s.ok() && status_.ok()) status_ = s;
       if (s.ok()) batch_digests_ += digest;
     }
-  }
-
-  // SHA-256 over the rows as stored: per row, big-endian id, time_us, cell,
-  // epoch and key_id, then stream, blind index and payload each prefixed
-  // with its big-endian uint32 length.
-  static std::string BatchDigest(const std::vector<store::StoredRecord>& batch) {
-    std::string bytes;
-    auto put64 = [&bytes](uint64_t v) {
-      for (int shift = 56; shift >= 0; shift -= 8)
-        bytes.push_back(static_cast<char>(v >> shift));
-    };
-    auto put_bytes = [&bytes](const std::string& s) {
-      const uint32_t n = static_cast<uint32_t>(s.size());
-      for (int shift = 24; shift >= 0; shift -= 8)
-        bytes.push_back(static_cast<char>(n >> shift));
-      bytes += s;
-    };
-    for (const store::StoredRecord& r : batch) {
-      put64(static_cast<uint64_t>(r.id));
-      put64(static_cast<uint64_t>(r.time_us));
-      put64(r.cell);
-      put64(static_cast<uint64_t>(r.epoch));
-      put64(static_cast<uint64_t>(r.key_id));
-      put_bytes(r.stream);
-      put_bytes(r.blind_index);
-      put_bytes(r.payload);
-    }
-    return crypto::Sha256(bytes);
   }
 
   bool status_ok_snapshot() {
@@ -119,7 +117,6 @@ class Ingester::Writer {
   store::Store& store_;
   absl::Mutex mu_;
   std::optional<std::vector<store::StoredRecord>> pending_ ABSL_GUARDED_BY(mu_);
-  std::vector<store::IngestKey> pending_keys_ ABSL_GUARDED_BY(mu_);
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
@@ -129,7 +126,7 @@ class Ingester::Writer {
 
 Ingester::Ingester(const config::Stream& stream, store::Store& store,
                    IngestOptions options)
-    : stream_(stream), store_(store), options_(options) {}
+    : stream_(stream), store_(store), options_(std::move(options)) {}
 
 Ingester::~Ingester() {
   // The writer stops first: nothing uses the pipeline once it is returned.
@@ -145,15 +142,15 @@ absl::StatusOr<std::unique_ptr<Ingester>> Ingester::Create(const config::Stream&
   if (options.batch_size == 0) {
     return absl::InvalidArgumentError("batch size must be positive");
   }
-  std::unique_ptr<Ingester> ingester(new Ingester(stream, store, options));
-  if (options.pipelines != nullptr) {
-    ASSIGN_OR_RETURN(ingester->pipeline_, options.pipelines->Take(stream));
+  std::unique_ptr<Ingester> ingester(new Ingester(stream, store, std::move(options)));
+  IngestOptions& o = ingester->options_;
+  if (o.pipelines != nullptr) {
+    ASSIGN_OR_RETURN(ingester->pipeline_, o.pipelines->Take(stream));
   } else {
     ASSIGN_OR_RETURN(ingester->pipeline_,
                      transform::StreamPipeline::Create(stream, keyring, random));
   }
-  ingester->writer_ = std::make_unique<Writer>(store);
-  ingester->batch_.reserve(options.batch_size);
+  ingester->batch_.reserve(o.batch_size);
   return ingester;
 }
 
@@ -188,12 +185,9 @@ absl::Status Ingester::Add(const transform::InputRecord& record) {
   return absl::OkStatus();
 }
 
-absl::Status Ingester::Flush(std::vector<store::IngestKey> keys) {
-  if (batch_.empty() && keys.empty()) return absl::OkStatus();
-  const int64_t n = static_cast<int64_t>(batch_.size());
-  std::vector<transform::SealedRecord> prepared;
-  prepared.reserve(options_.batch_size);
-  prepared.swap(batch_);
+absl::StatusOr<std::vector<store::StoredRecord>> Ingester::SealBatch() {
+  std::vector<transform::SealedRecord> prepared = std::move(batch_);
+  batch_.clear();
   keys_checked_ = false;
   // Sealed before anything leaves this thread; on failure the batch is
   // dropped with its clear payloads, never written.
@@ -211,17 +205,40 @@ absl::Status Ingester::Flush(std::vector<store::IngestKey> keys) {
     out.key_id = in.key_id;
     out.payload = std::move(in.payload);
   }
-  RETURN_IF_ERROR(writer_->Submit(std::move(batch), std::move(keys)));
-  summary_.accepted += n;
-  if (n > 0) ++summary_.batches;
-  return absl::OkStatus();
+  summary_.accepted += static_cast<int64_t>(batch.size());
+  if (!batch.empty()) ++summary_.batches;
+  return batch;
 }
 
-std::string Ingester::digest() const { return writer_->Digest(); }
+absl::Status Ingester::Flush() {
+  ASSIGN_OR_RETURN(std::vector<store::StoredRecord> batch, SealBatch());
+  batch_.reserve(options_.batch_size);
+  if (writer_ == nullptr) writer_ = std::make_unique<Writer>(store_);
+  return writer_->Submit(std::move(batch));
+}
+
+std::string Ingester::digest() const { return crypto::Sha256(batch_digests_); }
+
+absl::Status Ingester::WriteLastBatch() {
+  ASSIGN_OR_RETURN(const std::vector<store::StoredRecord> last, SealBatch());
+  const std::vector<store::IngestKey> keys = std::move(claims_);
+  claims_.clear();
+  if (writer_ != nullptr) {
+    ASSIGN_OR_RETURN(batch_digests_, writer_->Drain());
+  }
+  const bool stores_batch = !last.empty() || !keys.empty();
+  if (stores_batch) batch_digests_ += BatchDigest(last);
+  if (options_.log_ingest) {
+    return options_.log_ingest(summary_, digest(), [&](const store::LogBatch& log) {
+      return store_.AppendRecordsWithLog(last, keys, log);
+    });
+  }
+  if (!stores_batch) return absl::OkStatus();
+  return keys.empty() ? store_.AppendRecords(last) : store_.AppendRecordsOnce(last, keys);
+}
 
 absl::Status Ingester::Finish() {
-  RETURN_IF_ERROR(Flush(std::move(claims_)));
-  const absl::Status s = writer_->Drain();
+  const absl::Status s = WriteLastBatch();
   if (!s.ok()) {
     return absl::Status(s.code(), absl::StrCat("storing records of stream '", stream_.id,
                                                "' failed: ", s.message()));
@@ -299,9 +316,6 @@ absl::StatusOr<IngestSummary> IngestFile(const config::Stream& stream,
   if (!read.ok()) return read.status();
   RETURN_IF_ERROR(finished);
   report(true);
-  if (options.ingest.on_committed) {
-    RETURN_IF_ERROR(options.ingest.on_committed(ingester->summary(), ingester->digest()));
-  }
   return ingester->summary();
 }
 
@@ -324,9 +338,6 @@ absl::StatusOr<IngestSummary> IngestBuffer(const config::Stream& stream,
   const absl::Status finished = ingester->Finish();
   if (!read.ok()) return read.status();
   RETURN_IF_ERROR(finished);
-  if (options.on_committed) {
-    RETURN_IF_ERROR(options.on_committed(ingester->summary(), ingester->digest()));
-  }
   return ingester->summary();
 }
 

@@ -1,8 +1,10 @@
 // Ingest of one stream: input records in, sealed records stored.
 //
 // Records pass through the stream pipeline (transform/pipeline.h) on the
-// caller's thread and are appended to the store in batches by a writer
-// thread, so parsing and sealing overlap with the database write. A batch
+// caller's thread. Full batches are appended to the store by a writer
+// thread, so parsing and sealing overlap with the database write; the last
+// batch is written by Finish, with the ingest's transparency-log leaf in
+// the same transaction (IngestOptions::log_ingest). A batch
 // is sealed as a whole when it is full, its subjects' data keys fetched and
 // created together (one or two round trips to the key store per batch,
 // not per subject). Each batch is one transaction: a record is stored
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/random.h"
@@ -41,17 +44,26 @@ struct IngestSummary {
   int64_t batches = 0;
 };
 
+// Stores the ingest's last batch in one transaction with `log`, the
+// transparency log's batch (store::Store::AppendRecordsWithLog).
+using LastBatchWriter = absl::FunctionRef<absl::Status(const store::LogBatch& log)>;
+
+// Logs an ingest (IngestOptions::log_ingest). `digest` is SHA-256 over the
+// SHA-256 of each stored batch in order, each over its rows as stored
+// (sealed; docs/log_format.md), so it holds no raw input. It appends the
+// ingest's leaf through `write`, which it may call again when the log
+// moved on meanwhile (Aborted).
+using IngestLogger = std::function<absl::Status(
+    const IngestSummary& summary, const std::string& digest, LastBatchWriter write)>;
+
 struct IngestOptions {
   size_t batch_size = 8192;
   size_t max_reported_errors = 100;
-  // Called once by IngestFile / IngestBuffer after every accepted record is
-  // committed and before the summary is returned (the transparency log's
-  // ingest leaf). `digest` is SHA-256 over the SHA-256 of each stored batch
-  // in order, each over its rows as stored (sealed; docs/log_format.md), so
-  // it holds no raw input. An error fails the ingest call (the records stay
-  // stored).
-  std::function<absl::Status(const IngestSummary& summary, const std::string& digest)>
-      on_committed;
+  // When set, Finish writes the last batch (possibly empty) in one
+  // transaction with the transparency log's ingest leaf, through this: an
+  // ingest's records and the leaf that logs them are durable together, or
+  // the last batch is not stored and Finish fails.
+  IngestLogger log_ingest;
   // When set, the ingest borrows its stream pipeline (and the keys it has
   // cached) from here and gives it back at the end, instead of building one.
   PipelinePool* pipelines = nullptr;
@@ -77,25 +89,32 @@ class Ingester {
   // batch, written by Finish even when no record was accepted: the records
   // and the claim are durable together or not at all (ingest/mqtt).
   void Claim(store::IngestKey key) { claims_.push_back(std::move(key)); }
-  // Writes what is buffered and waits for the writer. Call once, at the end.
+  // Waits for the batches being written, then writes the last one (with the
+  // claims and the log leaf, IngestOptions::log_ingest) on this thread.
+  // Call once, at the end.
   absl::Status Finish();
 
   const IngestSummary& summary() const { return summary_; }
-  // The digest of what was stored (see IngestOptions::on_committed).
+  // The digest of what was stored (see IngestLogger).
   // REQUIRES: Finish() returned OK.
   std::string digest() const;
 
  private:
   class Writer;
   Ingester(const config::Stream& stream, store::Store& store, IngestOptions options);
-  absl::Status Flush(std::vector<store::IngestKey> keys = {});
+  // Seals what Add buffered and counts it as accepted.
+  absl::StatusOr<std::vector<store::StoredRecord>> SealBatch();
+  // Hands a full batch to the writer thread (started by the first one).
+  absl::Status Flush();
+  absl::Status WriteLastBatch();
 
   const config::Stream& stream_;
   store::Store& store_;
   IngestOptions options_;
   std::unique_ptr<transform::StreamPipeline> pipeline_;  // back to the pool at the end
   bool keys_checked_ = false;                            // for the batch being built
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Writer> writer_;                       // only once a batch fills up
+  std::string batch_digests_;  // of the batches stored, in order
   // Prepared, not yet sealed (payloads in the clear, in memory only).
   std::vector<transform::SealedRecord> batch_;
   int64_t next_id_ = 0;

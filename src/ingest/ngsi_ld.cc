@@ -666,9 +666,6 @@ absl::StatusOr<IngestSummary> IngestNgsiLdGroup(const NgsiLdGroup& group,
   const absl::Status finished = ingester->Finish();
   RETURN_IF_ERROR(added);
   RETURN_IF_ERROR(finished);
-  if (options.on_committed) {
-    RETURN_IF_ERROR(options.on_committed(ingester->summary(), ingester->digest()));
-  }
   return ingester->summary();
 }
 

@@ -147,7 +147,7 @@ class NgsiLdAdapter {
 };
 
 // Ingests one group through the Ingester (the same pipeline, batching and
-// on_committed leaf as IngestBuffer), rejecting its per-entity errors in
+// log leaf as IngestBuffer), rejecting its per-entity errors in
 // entity order.
 absl::StatusOr<IngestSummary> IngestNgsiLdGroup(const NgsiLdGroup& group,
                                                 store::Store& store,

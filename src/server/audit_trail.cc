@@ -93,7 +93,8 @@ absl::StatusOr<uint64_t> AuditTrail::AppendEncoded(absl::StatusOr<std::string> e
   return AppendWithCounts(*std::move(entry));
 }
 
-absl::StatusOr<uint64_t> AuditTrail::AppendWithCounts(std::optional<std::string> entry) {
+absl::StatusOr<uint64_t> AuditTrail::AppendWithCounts(
+    std::optional<std::string> entry, const ingest::LastBatchWriter* write) {
   std::map<KeyCountKey, int64_t> counts;
   {
     absl::MutexLock lock(&counts_mu_);
@@ -121,7 +122,12 @@ absl::StatusOr<uint64_t> AuditTrail::AppendWithCounts(std::optional<std::string>
   if (entries.empty()) return log_->head().size;
   absl::Status last;
   for (int attempt = 0; attempt < kMaxAppendAttempts; ++attempt) {
-    absl::StatusOr<uint64_t> index = log_->Append(entries);
+    absl::StatusOr<uint64_t> index =
+        write == nullptr
+            ? log_->Append(entries)
+            : log_->AppendWith(entries, [write](const audit::LogAppend& batch) {
+                return (*write)(audit::ToStoreBatch(batch));
+              });
     if (index.ok()) return index;
     last = index.status();
     if (!absl::IsAborted(last)) break;
@@ -203,14 +209,24 @@ absl::StatusOr<uint64_t> AuditTrail::Append(const audit::DpiaAlertLeaf& leaf) {
 
 absl::StatusOr<uint64_t> AuditTrail::AppendIngest(const std::string& stream,
                                                   int64_t accepted, int64_t rejected,
-                                                  const std::string& digest) {
+                                                  const std::string& digest,
+                                                  ingest::LastBatchWriter write) {
   audit::IngestBatchLeaf leaf;
   leaf.time = clock_.Now();
   leaf.stream = stream;
   leaf.accepted = accepted;
   leaf.rejected = rejected;
   ASSIGN_OR_RETURN(leaf.digest, audit::HashFromBytes(digest));
-  return Append(leaf);
+  ASSIGN_OR_RETURN(std::string entry, audit::EncodeLeaf(leaf));
+  return AppendWithCounts(std::move(entry), &write);
+}
+
+ingest::IngestLogger AuditTrail::LoggerFor(const std::string& stream) {
+  return [this, stream](const ingest::IngestSummary& summary, const std::string& digest,
+                        ingest::LastBatchWriter write) {
+    return AppendIngest(stream, summary.accepted, summary.rejected, digest, write)
+        .status();
+  };
 }
 
 absl::StatusOr<uint64_t> AuditTrail::AppendDecision(const config::CityConfig& config,

@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "config/model.h"
 #include "crypto/keyring.h"
+#include "ingest/ingester.h"
 #include "policy/decision.h"
 #include "store/store.h"
 
@@ -79,10 +80,17 @@ class AuditTrail final : public crypto::KeyEventListener {
   // Appends the pending subject-key counts, if any.
   absl::Status FlushKeyCounts();
 
-  // The leaf of one ingest call into `stream`, timed now. `digest` is the
-  // SHA-256 the ingester computed over the rows it stored.
+  // The leaf of one ingest call into `stream`, timed now, appended (with the
+  // pending key counts) through `write`, in the transaction of the ingest's
+  // last batch. `digest` is the SHA-256 the ingester computed over the rows
+  // it stored. Calls `write` again when another writer appended first.
   absl::StatusOr<uint64_t> AppendIngest(const std::string& stream, int64_t accepted,
-                                        int64_t rejected, const std::string& digest);
+                                        int64_t rejected, const std::string& digest,
+                                        ingest::LastBatchWriter write);
+
+  // How ingests into `stream` log themselves (IngestOptions::log_ingest):
+  // through AppendIngest. REQUIRES: the trail outlives the ingests.
+  ingest::IngestLogger LoggerFor(const std::string& stream);
 
   // The leaf of an access decision, timed now. Ids the config does not know
   // (an unknown party, stream, purpose or field: request text) are written
@@ -122,7 +130,9 @@ class AuditTrail final : public crypto::KeyEventListener {
   // Appends `entry` (when set) and the pending key counts in one batch;
   // returns the index of the first entry appended.
   absl::StatusOr<uint64_t> AppendEncoded(absl::StatusOr<std::string> entry);
-  absl::StatusOr<uint64_t> AppendWithCounts(std::optional<std::string> entry);
+  // Appends `entry` and the pending key counts, through `write` when given.
+  absl::StatusOr<uint64_t> AppendWithCounts(
+      std::optional<std::string> entry, const ingest::LastBatchWriter* write = nullptr);
 
   // Pending subject-key counts: (action, stream, epoch of creations) -> count.
   using KeyCountKey = std::tuple<audit::KeyAction, std::string, std::optional<int64_t>>;

@@ -97,10 +97,7 @@ absl::StatusOr<std::unique_ptr<Trust>> Trust::Open(config::CityConfig config,
 ingest::IngestOptions Trust::RequestIngestOptions(const config::Stream& stream) {
   ingest::IngestOptions options;
   options.pipelines = pipelines_.get();
-  options.on_committed = [this, id = stream.id](const ingest::IngestSummary& s,
-                                                const std::string& digest) {
-    return audit_->AppendIngest(id, s.accepted, s.rejected, digest).status();
-  };
+  options.log_ingest = audit_->LoggerFor(stream.id);
   return options;
 }
 

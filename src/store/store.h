@@ -190,6 +190,14 @@ class Store {
   // The default implementation is Unimplemented.
   virtual absl::Status AppendRecordsOnce(absl::Span<const StoredRecord> records,
                                          absl::Span<const IngestKey> keys);
+  // Appends `records` and claims `keys` (either may be empty; as
+  // AppendRecordsOnce) and appends `log` to the transparency log (as
+  // log().Append, with its checks and errors: Aborted when the log has moved
+  // on) in one transaction: all of it is durable, or none of it. An ingest's
+  // last batch and the leaf that logs the ingest commit together this way.
+  virtual absl::Status AppendRecordsWithLog(absl::Span<const StoredRecord> records,
+                                            absl::Span<const IngestKey> keys,
+                                            const LogBatch& log) = 0;
   // For each of `keys` (stream and digest), whether it is claimed.
   virtual absl::StatusOr<std::vector<bool>> FindIngestKeys(
       absl::Span<const IngestKey> keys);

@@ -276,9 +276,13 @@ TEST_F(AuditTrailTest, KeyEventsAreLoggedAndSubjectKeysOnlyCounted) {
   }
   EXPECT_EQ(LogSize(), start + 1);
   // ...they are counted in the batch of the next leaf, per stream and epoch.
-  ASSERT_TRUE(trust_->audit()
-                  .AppendIngest("energy.meter_readings", 3, 0, std::string(32, '\0'))
-                  .ok());
+  auto leaf_only = [this](const store::LogBatch& log) {
+    return trust_->store().AppendRecordsWithLog({}, {}, log);
+  };
+  ASSERT_TRUE(
+      trust_->audit()
+          .AppendIngest("energy.meter_readings", 3, 0, std::string(32, '\0'), leaf_only)
+          .ok());
   leaves = LeavesFrom(Entries(), start + 1);
   ASSERT_EQ(leaves.size(), 3u);
   EXPECT_EQ(leaves[0]["type"], "ingest_batch");

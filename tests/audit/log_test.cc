@@ -166,6 +166,33 @@ TEST(Log, FailedAppendLeavesTheHeadUnchanged) {
   EXPECT_TRUE(VerifyStorage(storage).ok());
 }
 
+TEST(Log, AppendWithHandsTheBatchToTheWriterInsteadOfTheStorage) {
+  MemoryLogStorage storage;
+  auto log = *Log::Open(storage);
+  ASSERT_TRUE(log->Append(Leaves(0, 3)).ok());
+  const TreeHead before = log->head();
+  // A writer that fails (the other rows of its transaction did not commit):
+  // nothing is appended, and the index is not used up.
+  int calls = 0;
+  auto failing = [&calls](const LogAppend& batch) {
+    ++calls;
+    EXPECT_EQ(batch.first_index, 3u);
+    EXPECT_EQ(batch.entries.size(), 2u);
+    return absl::AbortedError("the records' transaction rolled back");
+  };
+  EXPECT_EQ(log->AppendWith(Leaves(3, 5), failing).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(log->head(), before);
+  EXPECT_EQ(storage.ReadFrontier()->size, 3u);
+  // A writer that stores it: the head moves, exactly as for Append.
+  auto storing = [&storage](const LogAppend& batch) { return storage.Append(batch); };
+  EXPECT_EQ(*log->AppendWith(Leaves(3, 5), storing), 3u);
+  EXPECT_EQ(log->head().root, RootFromLeafHashes(TestLeafHashes(5)));
+  EXPECT_EQ(*log->Append(Leaves(5, 6)), 5u);
+  EXPECT_TRUE(VerifyStorage(storage).ok());
+}
+
 TEST(Log, ReloadThatReadsAnOlderFrontierKeepsTheHead) {
   FlakyStorage storage;
   auto log = *Log::Open(storage);

@@ -273,12 +273,14 @@ class MqttIntegrationTest : public ::testing::Test {
     MqttSubscriberOptions options;
     options.reconnect_min = absl::Milliseconds(50);
     options.reconnect_max = absl::Milliseconds(500);
-    options.on_committed = [this](const config::Stream&, const IngestSummary& s,
-                                  const std::string& digest) {
-      ++leaves_;
-      EXPECT_EQ(digest.size(), 32u);
-      (void)s;
-      return absl::OkStatus();
+    options.log_ingest = [this, &trust](const config::Stream& stream) -> IngestLogger {
+      IngestLogger log = trust.audit().LoggerFor(stream.id);
+      return [this, log](const IngestSummary& s, const std::string& digest,
+                         LastBatchWriter write) {
+        ++leaves_;
+        EXPECT_EQ(digest.size(), 32u);
+        return log(s, digest, write);
+      };
     };
     auto subscriber =
         MqttSubscriber::Create(trust.config(), trust.store(), trust.keyring(),

@@ -71,11 +71,12 @@ int main(int argc, char** argv) {
     std::string digest;
     ingest::IngestOptions options;
     options.batch_size = 25;
-    options.on_committed = [&](const ingest::IngestSummary& s, const std::string& d) {
+    options.log_ingest = [&](const ingest::IngestSummary& s, const std::string& d,
+                             ingest::LastBatchWriter write) {
       digest = d;
       return (*trust)
           ->audit()
-          .AppendIngest(stream->id, s.accepted, s.rejected, d)
+          .AppendIngest(stream->id, s.accepted, s.rejected, d, write)
           .status();
     };
     auto summary =

@@ -80,10 +80,11 @@ class PostgresqlTrustTest : public ::testing::Test {
                                const std::string& file,
                                std::vector<uint64_t>* leaves = nullptr) {
     ingest::FileIngestOptions options;
-    options.ingest.on_committed = [&trust, stream, leaves](const ingest::IngestSummary& s,
-                                                           const std::string& digest) {
+    options.ingest.log_ingest = [&trust, stream, leaves](const ingest::IngestSummary& s,
+                                                         const std::string& digest,
+                                                         ingest::LastBatchWriter write) {
       absl::StatusOr<uint64_t> leaf =
-          trust.audit().AppendIngest(stream, s.accepted, s.rejected, digest);
+          trust.audit().AppendIngest(stream, s.accepted, s.rejected, digest, write);
       if (leaf.ok() && leaves != nullptr) leaves->push_back(*leaf);
       return leaf.status();
     };

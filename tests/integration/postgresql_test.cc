@@ -158,12 +158,7 @@ class SealingTest : public PostgresqlTrustTest {
                                   size_t batch_size) {
     ingest::IngestOptions options;
     options.batch_size = batch_size;
-    options.on_committed = [&trust](const ingest::IngestSummary& s,
-                                    const std::string& digest) {
-      return trust.audit()
-          .AppendIngest("energy.meter_readings", s.accepted, s.rejected, digest)
-          .status();
-    };
+    options.log_ingest = trust.audit().LoggerFor("energy.meter_readings");
     CryptoRandom random;
     auto summary = ingest::IngestBuffer(
         *trust.config().FindStream("energy.meter_readings"), trust.store(),

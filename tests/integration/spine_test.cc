@@ -126,12 +126,7 @@ class SpineTest : public ::testing::TestWithParam<std::string> {
   ingest::IngestSummary Ingest(const std::string& stream, const std::string& path) {
     // As the CLI does: one transparency-log leaf per ingest call.
     ingest::FileIngestOptions options;
-    options.ingest.on_committed = [this, stream](const ingest::IngestSummary& s,
-                                                 const std::string& digest) {
-      return trust_->audit()
-          .AppendIngest(stream, s.accepted, s.rejected, digest)
-          .status();
-    };
+    options.ingest.log_ingest = trust_->audit().LoggerFor(stream);
     auto summary =
         ingest::IngestFile(*trust_->config().FindStream(stream), trust_->store(),
                            trust_->keyring(), random_, clock_, path, options);

@@ -317,6 +317,66 @@ TEST_P(StoreConformanceTest, AppendIsAllOrNothing) {
   EXPECT_TRUE(store_->AppendRecords({}).ok());
 }
 
+// An ingest's last batch, its dedupe claims and the log leaf that logs it
+// commit together, or none of them does.
+TEST_P(StoreConformanceTest, RecordsAndTheirLogBatchCommitTogether) {
+  Reserve(10);
+  auto leaf_at = [](uint64_t index) {
+    LogBatch b;
+    b.first_index = index;
+    b.entries.push_back(
+        LogEntryRow{"leaf " + std::to_string(index), std::string(32, 'e')});
+    b.frontier.size = index + 1;
+    b.frontier.hashes = std::string(32, 'f');
+    return b;
+  };
+  auto log_size = [this] { return store_->log().ReadFrontier().value().size; };
+  auto claimed = [this](const IngestKey& key) -> bool {
+    const std::vector<bool> found = store_->FindIngestKeys({key}).value();
+    return found.at(0);
+  };
+  auto found_ids = [this](const std::string& subject) {
+    const std::vector<StoredRecord> found = store_->FindRecordsBySubject(subject).value();
+    std::vector<int64_t> ids;
+    for (const StoredRecord& r : found) ids.push_back(r.id);
+    return ids;
+  };
+  const std::string alice(32, 'A');
+  const uint64_t start = log_size();
+  const IngestKey first_claim{"s", std::string(32, 'k'), 0};
+  const IngestKey second_claim{"s", std::string(32, 'l'), 0};
+  ASSERT_TRUE(store_
+                  ->AppendRecordsWithLog({Record(1, "s", 1), Record(2, "s", 2, 0, alice)},
+                                         {first_claim}, leaf_at(start))
+                  .ok());
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
+  EXPECT_EQ(log_size(), start + 1);
+  EXPECT_TRUE(claimed(first_claim));
+  EXPECT_EQ(store_->log().ReadEntries(start, start + 1).value().at(0).data,
+            "leaf " + std::to_string(start));
+  EXPECT_EQ(found_ids(alice), (std::vector<int64_t>{2}));
+
+  // A leaf built against an old log size (another writer appended first)
+  // is Aborted, and the records and claims go with it.
+  EXPECT_EQ(
+      store_->AppendRecordsWithLog({Record(3, "s", 3)}, {second_claim}, leaf_at(start))
+          .code(),
+      absl::StatusCode::kAborted);
+  // So does a claim taken before: the leaf is not kept either.
+  EXPECT_EQ(
+      store_->AppendRecordsWithLog({Record(3, "s", 3)}, {first_claim}, leaf_at(start + 1))
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
+  EXPECT_EQ(log_size(), start + 1);
+  EXPECT_FALSE(claimed(second_claim));
+
+  // An ingest whose records were all rejected still logs itself.
+  ASSERT_TRUE(store_->AppendRecordsWithLog({}, {}, leaf_at(start + 1)).ok());
+  EXPECT_EQ(log_size(), start + 2);
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
+}
+
 TEST_P(StoreConformanceTest, ReserveRecordIdsIsUniqueAcrossInstances) {
   absl::StatusOr<StorePtr> other = Open();
   ASSERT_TRUE(other.ok()) << other.status();
@@ -420,6 +480,25 @@ TEST_P(StoreConformanceTest, RecordsWhoseDataKeyIsDestroyedAreNotTheSubjects) {
   ASSERT_EQ(found->size(), 2u);
   EXPECT_EQ((*found)[0].id, 2);
   EXPECT_EQ((*found)[1].id, 3);
+}
+
+// A batch need not be in id order, nor its ids consecutive.
+TEST_P(StoreConformanceTest, EveryRecordOfABatchInAnyIdOrderIsFoundBySubject) {
+  const std::string alice(32, 'A'), bob(32, 'B');
+  Reserve(10);
+  ASSERT_TRUE(
+      store_
+          ->AppendRecords({Record(5, "s", 5, 0, alice), Record(7, "s", 7, 0, alice),
+                           Record(8, "s", 8, 0, bob), Record(6, "s", 6, 0, alice),
+                           Record(2, "s", 2), Record(3, "s", 3, 0, alice)})
+          .ok());
+  const std::vector<StoredRecord> found = store_->FindRecordsBySubject(alice).value();
+  std::vector<int64_t> ids;
+  for (const StoredRecord& r : found) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<int64_t>{3, 5, 6, 7}));
+  ASSERT_EQ(store_->FindRecordsBySubject(bob).value().size(), 1u);
+  EXPECT_EQ(store_->DeleteRecordsBySubject(alice).value_or(-1), 4);
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
 }
 
 TEST_P(StoreConformanceTest, FindAndDeleteBySubject) {

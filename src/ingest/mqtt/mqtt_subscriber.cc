@@ -507,6 +507,7 @@ class MqttSubscriber::Impl {
     IngestOptions options;
     options.batch_size = kIngesterBatch;
     options.max_reported_errors = 0;
+    if (options_.log_ingest) options.log_ingest = options_.log_ingest(stream);
     ASSIGN_OR_RETURN(std::unique_ptr<Ingester> ingester,
                      Ingester::Create(stream, store_, keyring_, random_, options));
     int64_t records = 0;
@@ -545,13 +546,7 @@ class MqttSubscriber::Impl {
       stats_.records_rejected += summary.rejected;
       ++stats_.batches;
     }
-    if (options_.on_committed) {
-      if (absl::Status s = options_.on_committed(stream, summary, ingester->digest());
-          !s.ok()) {
-        spdlog::error("mqtt: after storing a batch of stream {}: {}", stream.id,
-                      std::string(s.message()));
-      }
-    }
+    if (options_.on_committed) options_.on_committed(stream, summary);
     return absl::OkStatus();
   }
 

@@ -62,12 +62,12 @@ struct MqttStats {
 };
 
 struct MqttSubscriberOptions {
-  // Called after each stream batch is committed, before its messages count
-  // as stored: the transparency log's ingest leaf (`digest` as in
-  // IngestOptions::on_committed) and the HTTP metrics. An error is logged;
-  // the records stay stored.
-  std::function<absl::Status(const config::Stream& stream, const IngestSummary& summary,
-                             const std::string& digest)>
+  // The transparency log's ingest leaf of each stream batch, written in the
+  // batch's transaction (IngestOptions::log_ingest): when it fails, neither
+  // the records nor the messages' dedupe keys are stored.
+  std::function<IngestLogger(const config::Stream& stream)> log_ingest;
+  // Called after each stream batch is committed (the HTTP metrics).
+  std::function<void(const config::Stream& stream, const IngestSummary& summary)>
       on_committed;
   // Reconnect backoff: doubles from min to max after each failed attempt.
   absl::Duration reconnect_min = absl::Milliseconds(250);

@@ -36,13 +36,12 @@ absl::Status ServeUntilSignal(Trust& trust, const HttpServerOptions& options,
   std::unique_ptr<ingest::MqttSubscriber> mqtt;
   if (trust.config().mqtt.has_value()) {
     ingest::MqttSubscriberOptions mqtt_options;
-    mqtt_options.on_committed = [&trust, &api](const config::Stream& stream,
-                                               const ingest::IngestSummary& summary,
-                                               const std::string& digest) {
+    mqtt_options.log_ingest = [&trust](const config::Stream& stream) {
+      return trust.audit().LoggerFor(stream.id);
+    };
+    mqtt_options.on_committed = [&api](const config::Stream& stream,
+                                       const ingest::IngestSummary& summary) {
       api->metrics().RecordIngest(stream.id, summary.accepted, summary.rejected);
-      return trust.audit()
-          .AppendIngest(stream.id, summary.accepted, summary.rejected, digest)
-          .status();
     };
     ASSIGN_OR_RETURN(mqtt, ingest::MqttSubscriber::Create(
                                trust.config(), trust.store(), trust.keyring(),

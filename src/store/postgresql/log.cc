@@ -42,61 +42,69 @@ absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_vi
   return LogFrontierRow{static_cast<uint64_t>(size), r.Bytes(0, 1)};
 }
 
+}  // namespace
+
+absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch) {
+  constexpr absl::string_view kOp = "append log";
+  RETURN_IF_ERROR(ValidateBatch(batch));
+  ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(conn, kOp, true));
+  if (stored.size != batch.first_index) {
+    return absl::AbortedError(absl::StrCat("append log: batch starts at ",
+                                           batch.first_index, " but the log has ",
+                                           stored.size, " entries"));
+  }
+  if (!batch.entries.empty()) {
+    CopyWriter copy;
+    for (size_t i = 0; i < batch.entries.size(); ++i) {
+      copy.BeginRow(3);
+      copy.Int64(static_cast<int64_t>(batch.first_index + i));
+      copy.Bytes(batch.entries[i].data);
+      copy.Bytes(batch.entries[i].leaf_hash);
+    }
+    absl::StatusOr<int64_t> n =
+        conn.CopyIn("COPY log_entries (idx, data, leaf_hash) FROM STDIN (FORMAT binary)",
+                    copy.Finish(), kOp);
+    if (absl::IsAlreadyExists(n.status())) {
+      return absl::DataLossError("append log: an entry of the batch is already stored");
+    }
+    RETURN_IF_ERROR(n.status());
+  }
+  if (!batch.nodes.empty()) {
+    CopyWriter copy;
+    for (const LogNodeRow& n : batch.nodes) {
+      copy.BeginRow(3);
+      copy.Int32(n.level);
+      copy.Int64(static_cast<int64_t>(n.index));
+      copy.Bytes(n.hash);
+    }
+    absl::StatusOr<int64_t> n =
+        conn.CopyIn("COPY log_nodes (level, idx, hash) FROM STDIN (FORMAT binary)",
+                    copy.Finish(), kOp);
+    if (absl::IsAlreadyExists(n.status())) {
+      return absl::DataLossError("append log: a node of the batch is already stored");
+    }
+    RETURN_IF_ERROR(n.status());
+  }
+  RETURN_IF_ERROR(conn.Exec("UPDATE log_frontier SET size = $1, hashes = $2 WHERE id = 1",
+                            Params()
+                                .Int64(static_cast<int64_t>(batch.frontier.size))
+                                .Bytes(batch.frontier.hashes),
+                            kOp)
+                      .status());
+  return absl::OkStatus();
+}
+
+namespace {
+
 class PgLogStore final : public LogStore {
  public:
   explicit PgLogStore(ConnectionPool& pool) : pool_(pool) {}
 
   absl::Status Append(const LogBatch& batch) override {
-    constexpr absl::string_view kOp = "append log";
-    RETURN_IF_ERROR(ValidateBatch(batch));
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kReadCommitted));
-    ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(*conn, kOp, true));
-    if (stored.size != batch.first_index) {
-      return absl::AbortedError(absl::StrCat("append log: batch starts at ",
-                                             batch.first_index, " but the log has ",
-                                             stored.size, " entries"));
-    }
-    if (!batch.entries.empty()) {
-      CopyWriter copy;
-      for (size_t i = 0; i < batch.entries.size(); ++i) {
-        copy.BeginRow(3);
-        copy.Int64(static_cast<int64_t>(batch.first_index + i));
-        copy.Bytes(batch.entries[i].data);
-        copy.Bytes(batch.entries[i].leaf_hash);
-      }
-      absl::StatusOr<int64_t> n = conn->CopyIn(
-          "COPY log_entries (idx, data, leaf_hash) FROM STDIN (FORMAT binary)",
-          copy.Finish(), kOp);
-      if (absl::IsAlreadyExists(n.status())) {
-        return absl::DataLossError("append log: an entry of the batch is already stored");
-      }
-      RETURN_IF_ERROR(n.status());
-    }
-    if (!batch.nodes.empty()) {
-      CopyWriter copy;
-      for (const LogNodeRow& n : batch.nodes) {
-        copy.BeginRow(3);
-        copy.Int32(n.level);
-        copy.Int64(static_cast<int64_t>(n.index));
-        copy.Bytes(n.hash);
-      }
-      absl::StatusOr<int64_t> n =
-          conn->CopyIn("COPY log_nodes (level, idx, hash) FROM STDIN (FORMAT binary)",
-                       copy.Finish(), kOp);
-      if (absl::IsAlreadyExists(n.status())) {
-        return absl::DataLossError("append log: a node of the batch is already stored");
-      }
-      RETURN_IF_ERROR(n.status());
-    }
-    RETURN_IF_ERROR(
-        conn->Exec("UPDATE log_frontier SET size = $1, hashes = $2 WHERE id = 1",
-                   Params()
-                       .Int64(static_cast<int64_t>(batch.frontier.size))
-                       .Bytes(batch.frontier.hashes),
-                   kOp)
-            .status());
+    RETURN_IF_ERROR(WriteLogBatch(*conn, batch));
     return txn->Commit();
   }
 

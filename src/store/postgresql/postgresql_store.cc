@@ -446,19 +446,20 @@ class PgStore final : public Store {
   }
 
   absl::Status AppendRecords(absl::Span<const StoredRecord> records) override {
-    return Append(records, {});
+    return Append(records, {}, nullptr);
   }
 
   absl::Status AppendRecordsOnce(absl::Span<const StoredRecord> records,
                                  absl::Span<const IngestKey> keys) override {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i].stream.empty() || keys[i].digest.size() != 32 ||
-          !FitsInt(keys[i].stream)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "append records: ingest key ", i, ": needs a stream and a 32-byte digest"));
-      }
-    }
-    return Append(records, keys);
+    RETURN_IF_ERROR(CheckIngestKeys(keys));
+    return Append(records, keys, nullptr);
+  }
+
+  absl::Status AppendRecordsWithLog(absl::Span<const StoredRecord> records,
+                                    absl::Span<const IngestKey> keys,
+                                    const LogBatch& log) override {
+    RETURN_IF_ERROR(CheckIngestKeys(keys));
+    return Append(records, keys, &log);
   }
 
   absl::StatusOr<std::vector<bool>> FindIngestKeys(
@@ -490,9 +491,22 @@ class PgStore final : public Store {
   }
 
  private:
+  static absl::Status CheckIngestKeys(absl::Span<const IngestKey> keys) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].stream.empty() || keys[i].digest.size() != 32 ||
+          !FitsInt(keys[i].stream)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "append records: ingest key ", i, ": needs a stream and a 32-byte digest"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // `log`, when set, is appended to the transparency log in the same
+  // transaction (AppendRecordsWithLog).
   absl::Status Append(absl::Span<const StoredRecord> records,
-                      absl::Span<const IngestKey> keys) {
-    if (records.empty() && keys.empty()) return absl::OkStatus();
+                      absl::Span<const IngestKey> keys, const LogBatch* log) {
+    if (records.empty() && keys.empty() && log == nullptr) return absl::OkStatus();
     for (size_t i = 0; i < records.size(); ++i) {
       const StoredRecord& r = records[i];
       if (r.id <= 0) {
@@ -510,13 +524,13 @@ class PgStore final : public Store {
     }
     // A partition dropped by another node's retention sweep since we
     // cached it shows up as "no partition for row": forget and retry once.
-    absl::Status status = AppendOnce(records, keys);
+    absl::Status status = AppendOnce(records, keys, log);
     if (SqlStateOf(status) == "23514") {
       {
         absl::MutexLock lock(&cache_mu_);
         partitions_.clear();
       }
-      status = AppendOnce(records, keys);
+      status = AppendOnce(records, keys, log);
     }
     return status;
   }
@@ -1020,7 +1034,7 @@ class PgStore final : public Store {
   }
 
   absl::Status AppendOnce(absl::Span<const StoredRecord> records,
-                          absl::Span<const IngestKey> keys) {
+                          absl::Span<const IngestKey> keys, const LogBatch* log) {
     constexpr absl::string_view kOp = "append records";
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     // Stream ids and partitions first, each in its own short transaction.
@@ -1130,6 +1144,8 @@ class PgStore final : public Store {
       }
       RETURN_IF_ERROR(claimed);
     }
+    // Last: it locks the log's frontier row until the commit.
+    if (log != nullptr) RETURN_IF_ERROR(WriteLogBatch(*conn, *log));
     return txn->Commit();
   }
 

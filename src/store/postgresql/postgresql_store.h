@@ -14,6 +14,7 @@
 
 namespace privacity::store::postgresql_internal {
 
+class Connection;
 class ConnectionPool;
 
 // Connects to the database named by `uri` and brings its schema to the
@@ -25,6 +26,12 @@ absl::StatusOr<StorePtr> OpenPostgresqlStore(const std::string& uri);
 std::unique_ptr<TokenStore> NewPostgresqlTokenStore(ConnectionPool& pool);
 std::unique_ptr<RightsStore> NewPostgresqlRightsStore(ConnectionPool& pool);
 std::unique_ptr<LogStore> NewPostgresqlLogStore(ConnectionPool& pool);
+
+// Writes `batch` to the log tables as LogStore::Append does (the same checks
+// and errors), inside the READ COMMITTED transaction the caller holds open
+// on `conn` and commits. It locks the log's frontier row until that commit,
+// so callers write it last.
+absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch);
 
 // Published DP releases over `pool` (postgresql/releases.cc).
 std::unique_ptr<ReleaseStore> NewPostgresqlReleaseStore(ConnectionPool& pool);

@@ -1,5 +1,6 @@
 #include "store/sqlite/connection.h"
 
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -92,8 +93,9 @@ constexpr const char* kStatements[] = {
     "scope = ?1 AND epoch < ?2)",
     "DELETE FROM subject_records_recent WHERE key_id IN (SELECT id FROM keys WHERE "
     "kind = 4 AND scope = ?1 AND epoch < ?2)",
-    // kInsertRecentRecordId: ?1 key id, ?2 record id.
-    "INSERT INTO subject_records_recent (key_id, record_id) VALUES (?1, ?2)",
+    // kListRecordIds: the records with ids in [?1, ?2] that have a subject.
+    "INSERT INTO subject_records_recent (key_id, record_id) SELECT key_id, id FROM "
+    "records WHERE id >= ?1 AND id <= ?2 AND blind_index IS NOT NULL",
     // kMergeRecentRecordIds, kClearRecentRecordIds: moves the recent list
     // into the ordered one, sorted first so each page is written once.
     "INSERT INTO subject_records (key_id, record_id) SELECT key_id, record_id FROM "
@@ -198,6 +200,12 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view path,
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
+  // SQLite's memory statistics (unused here) put a process-wide mutex
+  // around every allocation. Turning them off must precede the library's
+  // initialisation; when something else initialised it first the call
+  // fails harmlessly and the statistics stay on.
+  static std::once_flag memstatus_off;
+  std::call_once(memstatus_off, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);

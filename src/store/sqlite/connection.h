@@ -43,7 +43,7 @@ enum class Sql : int {
   kUnlinkRecordsBefore,
   kUnlinkRecordIdsBefore,
   kUnlinkRecentRecordIdsBefore,
-  kInsertRecentRecordId,
+  kListRecordIds,
   kMergeRecentRecordIds,
   kClearRecentRecordIds,
   kCountRecords,

@@ -83,70 +83,79 @@ absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_vi
   return row;
 }
 
+}  // namespace
+
+absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch) {
+  constexpr absl::string_view kOp = "append log";
+  RETURN_IF_ERROR(ValidateBatch(batch));
+  ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(conn, kOp));
+  if (stored.size != batch.first_index) {
+    return absl::AbortedError(absl::StrCat("append log: batch starts at ",
+                                           batch.first_index, " but the log has ",
+                                           stored.size, " entries"));
+  }
+  if (!batch.entries.empty()) {
+    ASSIGN_OR_RETURN(Stmt stmt,
+                     Stmt::Prepare(conn,
+                                   "INSERT INTO log_entries (idx, data, leaf_hash) "
+                                   "VALUES (?, ?, ?)",
+                                   kOp));
+    for (size_t i = 0; i < batch.entries.size(); ++i) {
+      stmt.Reset();
+      sqlite3_bind_int64(stmt.get(), 1, static_cast<int64_t>(batch.first_index + i));
+      BindBlob(stmt.get(), 2, batch.entries[i].data);
+      BindBlob(stmt.get(), 3, batch.entries[i].leaf_hash);
+      const int rc = sqlite3_step(stmt.get());
+      if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        return absl::DataLossError(absl::StrCat(
+            "append log: entry ", batch.first_index + i, " is already stored"));
+      }
+      if (rc != SQLITE_DONE) return conn.Error(rc, kOp);
+    }
+  }
+  if (!batch.nodes.empty()) {
+    ASSIGN_OR_RETURN(
+        Stmt stmt,
+        Stmt::Prepare(conn, "INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)",
+                      kOp));
+    for (const LogNodeRow& n : batch.nodes) {
+      stmt.Reset();
+      sqlite3_bind_int(stmt.get(), 1, n.level);
+      sqlite3_bind_int64(stmt.get(), 2, static_cast<int64_t>(n.index));
+      BindBlob(stmt.get(), 3, n.hash);
+      const int rc = sqlite3_step(stmt.get());
+      if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        return absl::DataLossError(absl::StrCat("append log: node (", n.level, ", ",
+                                                n.index, ") is already stored"));
+      }
+      if (rc != SQLITE_DONE) return conn.Error(rc, kOp);
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Stmt stmt,
+        Stmt::Prepare(conn, "UPDATE log_frontier SET size = ?, hashes = ? WHERE id = 1",
+                      kOp));
+    sqlite3_bind_int64(stmt.get(), 1, static_cast<int64_t>(batch.frontier.size));
+    BindBlob(stmt.get(), 2, batch.frontier.hashes);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_DONE) return conn.Error(rc, kOp);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
 class SqliteLogStore final : public LogStore {
  public:
   explicit SqliteLogStore(ConnectionPool& pool) : pool_(pool) {}
 
   absl::Status Append(const LogBatch& batch) override {
-    constexpr absl::string_view kOp = "append log";
-    RETURN_IF_ERROR(ValidateBatch(batch));
     absl::MutexLock write(&pool_.write_mu());
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kImmediate));
-    ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(*conn, kOp));
-    if (stored.size != batch.first_index) {
-      return absl::AbortedError(absl::StrCat("append log: batch starts at ",
-                                             batch.first_index, " but the log has ",
-                                             stored.size, " entries"));
-    }
-    if (!batch.entries.empty()) {
-      ASSIGN_OR_RETURN(Stmt stmt,
-                       Stmt::Prepare(*conn,
-                                     "INSERT INTO log_entries (idx, data, leaf_hash) "
-                                     "VALUES (?, ?, ?)",
-                                     kOp));
-      for (size_t i = 0; i < batch.entries.size(); ++i) {
-        stmt.Reset();
-        sqlite3_bind_int64(stmt.get(), 1, static_cast<int64_t>(batch.first_index + i));
-        BindBlob(stmt.get(), 2, batch.entries[i].data);
-        BindBlob(stmt.get(), 3, batch.entries[i].leaf_hash);
-        const int rc = sqlite3_step(stmt.get());
-        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-          return absl::DataLossError(absl::StrCat(
-              "append log: entry ", batch.first_index + i, " is already stored"));
-        }
-        if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
-      }
-    }
-    if (!batch.nodes.empty()) {
-      ASSIGN_OR_RETURN(
-          Stmt stmt,
-          Stmt::Prepare(
-              *conn, "INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)", kOp));
-      for (const LogNodeRow& n : batch.nodes) {
-        stmt.Reset();
-        sqlite3_bind_int(stmt.get(), 1, n.level);
-        sqlite3_bind_int64(stmt.get(), 2, static_cast<int64_t>(n.index));
-        BindBlob(stmt.get(), 3, n.hash);
-        const int rc = sqlite3_step(stmt.get());
-        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-          return absl::DataLossError(absl::StrCat("append log: node (", n.level, ", ",
-                                                  n.index, ") is already stored"));
-        }
-        if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
-      }
-    }
-    {
-      ASSIGN_OR_RETURN(
-          Stmt stmt,
-          Stmt::Prepare(
-              *conn, "UPDATE log_frontier SET size = ?, hashes = ? WHERE id = 1", kOp));
-      sqlite3_bind_int64(stmt.get(), 1, static_cast<int64_t>(batch.frontier.size));
-      BindBlob(stmt.get(), 2, batch.frontier.hashes);
-      const int rc = sqlite3_step(stmt.get());
-      if (rc != SQLITE_DONE) return conn->Error(rc, kOp);
-    }
+    RETURN_IF_ERROR(WriteLogBatch(*conn, batch));
     return txn->Commit();
   }
 

@@ -147,6 +147,16 @@ int BindKeyName(sqlite3_stmt* stmt, const KeyName& name) {
          BindBlob(stmt, 4, name.subject);
 }
 
+absl::Status CheckIngestKeys(absl::Span<const IngestKey> keys) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].stream.empty() || keys[i].digest.size() != 32) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append records: ingest key ", i, ": needs a stream and a 32-byte digest"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Steps a statement that returns no row.
 absl::Status StepDone(Connection& conn, sqlite3_stmt* stmt, absl::string_view op) {
   const int rc = sqlite3_step(stmt);
@@ -406,18 +416,20 @@ class SqliteStore final : public Store {
   }
 
   absl::Status AppendRecords(absl::Span<const StoredRecord> records) override {
-    return Append(records, {});
+    return Append(records, {}, nullptr);
   }
 
   absl::Status AppendRecordsOnce(absl::Span<const StoredRecord> records,
                                  absl::Span<const IngestKey> keys) override {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i].stream.empty() || keys[i].digest.size() != 32) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "append records: ingest key ", i, ": needs a stream and a 32-byte digest"));
-      }
-    }
-    return Append(records, keys);
+    RETURN_IF_ERROR(CheckIngestKeys(keys));
+    return Append(records, keys, nullptr);
+  }
+
+  absl::Status AppendRecordsWithLog(absl::Span<const StoredRecord> records,
+                                    absl::Span<const IngestKey> keys,
+                                    const LogBatch& log) override {
+    RETURN_IF_ERROR(CheckIngestKeys(keys));
+    return Append(records, keys, &log);
   }
 
   absl::StatusOr<std::vector<bool>> FindIngestKeys(
@@ -510,17 +522,24 @@ class SqliteStore final : public Store {
       ASSIGN_OR_RETURN(recent,
                        conn.QueryInt("SELECT count(*) FROM subject_records_recent", kOp));
     }
-    {
-      ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Get(Sql::kInsertRecentRecordId));
-      StatementScope scope(stmt);
-      for (const StoredRecord& r : records) {
-        if (r.blind_index.empty()) continue;
-        sqlite3_bind_int64(stmt, 1, r.key_id);
-        sqlite3_bind_int64(stmt, 2, r.id);
-        RETURN_IF_ERROR(StepDone(conn, stmt, kOp));
-        sqlite3_reset(stmt);
-        ++recent;
-      }
+    // One statement per run of consecutive ids (usually the whole batch):
+    // every id of a run is in `records`, so the run's id range holds exactly
+    // its records, read back from the pages this transaction just wrote.
+    for (size_t begin = 0; begin < records.size();) {
+      size_t end = begin + 1;
+      while (end < records.size() && records[end].id == records[end - 1].id + 1) ++end;
+      const int64_t first = records[begin].id;
+      const int64_t last = records[end - 1].id;
+      ASSIGN_OR_RETURN(const int64_t listed,
+                       Run(
+                           conn, Sql::kListRecordIds,
+                           [first, last](sqlite3_stmt* stmt) {
+                             return sqlite3_bind_int64(stmt, 1, first) |
+                                    sqlite3_bind_int64(stmt, 2, last);
+                           },
+                           kOp));
+      recent += listed;
+      begin = end;
     }
     if (recent < kRecentListLimit) return recent;
     const auto no_params = [](sqlite3_stmt*) { return SQLITE_OK; };
@@ -529,10 +548,12 @@ class SqliteStore final : public Store {
     return 0;
   }
 
+  // `log`, when set, is appended to the transparency log in the same
+  // transaction (AppendRecordsWithLog).
   absl::Status Append(absl::Span<const StoredRecord> records,
-                      absl::Span<const IngestKey> keys) {
+                      absl::Span<const IngestKey> keys, const LogBatch* log) {
     constexpr absl::string_view kOp = "append records";
-    if (records.empty() && keys.empty()) return absl::OkStatus();
+    if (records.empty() && keys.empty() && log == nullptr) return absl::OkStatus();
     int64_t max_id = 0;
     for (size_t i = 0; i < records.size(); ++i) {
       const StoredRecord& r = records[i];
@@ -612,6 +633,7 @@ class SqliteStore final : public Store {
         if (rc != SQLITE_DONE) return conn->Error(rc, "claim ingest keys");
       }
     }
+    if (log != nullptr) RETURN_IF_ERROR(WriteLogBatch(*conn, *log));
     RETURN_IF_ERROR(txn->Commit());
     recent_listed_ = recent_listed;
     return absl::OkStatus();

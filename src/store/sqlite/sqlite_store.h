@@ -12,6 +12,7 @@
 
 namespace privacity::store::sqlite_internal {
 
+class Connection;
 class ConnectionPool;
 
 // Opens the SQLite store at `path`, creating the file with mode 0600 when
@@ -28,6 +29,11 @@ std::unique_ptr<TokenStore> NewSqliteTokenStore(ConnectionPool& pool);
 // The transparency log tables over `pool` (sqlite/log.cc).
 // REQUIRES: `pool` outlives it.
 std::unique_ptr<LogStore> NewSqliteLogStore(ConnectionPool& pool);
+
+// Writes `batch` to the log tables as LogStore::Append does (the same checks
+// and errors), inside the write transaction the caller holds open on `conn`
+// and commits: how records and their ingest leaf commit together.
+absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch);
 
 // Published DP releases over `pool` (sqlite/releases.cc).
 // REQUIRES: `pool` outlives it.
