@@ -155,7 +155,7 @@ TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   store->reset();
 
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "8");
   EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x50525643));
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(RawQuery(path, "PRAGMA page_size"), "16384");
@@ -166,7 +166,7 @@ TEST_F(SqliteStoreTest, EmptyFileIsMigratedToTheLatestSchema) {
             "8");
   // Reopening a current file changes nothing.
   ASSERT_TRUE(OpenStore("sqlite:empty.db", dir_.path()).ok());
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "8");
 }
 
 TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
@@ -182,23 +182,42 @@ TEST_F(SqliteStoreTest, ScanDoesNotSortPayloads) {
   EXPECT_THAT(plan, HasSubstr("records_by_stream_time"));
   EXPECT_THAT(plan, Not(HasSubstr("TEMP B-TREE")));
   // A subject's records: its data keys by index, the record ids listed
-  // under them (by primary key in the ordered list; the recent list is
-  // short and scanned), and rows fetched by primary key (the statement
-  // kFindRecordsBySubject runs).
+  // under them (by primary key in each run of the ordered list, the runs
+  // found by primary key too; the recent list is short and scanned), and
+  // rows fetched by primary key: the statement kFindRecordsBySubject runs.
   const std::string keys = "SELECT id FROM keys WHERE subject = x'00' AND kind = 4";
+  const std::string runs =
+      "WITH RECURSIVE runs(run) AS (SELECT min(run) FROM subject_records UNION ALL "
+      "SELECT (SELECT min(s.run) FROM subject_records s WHERE s.run > runs.run) FROM "
+      "runs WHERE runs.run IS NOT NULL) ";
   const std::string by_subject = QueryPlan(
       PathOf("plan.db"),
-      "SELECT * FROM records WHERE id IN (SELECT record_id FROM subject_records WHERE "
-      "key_id IN (" +
+      "SELECT * FROM records WHERE id IN (" + runs +
+          "SELECT s.record_id FROM runs JOIN subject_records s ON s.run = runs.run "
+          "WHERE s.key_id IN (" +
           keys +
           ") UNION ALL SELECT record_id FROM subject_records_recent "
           "WHERE key_id IN (" +
           keys + ")) AND blind_index = x'00' ORDER BY id");
   EXPECT_THAT(by_subject,
-              AllOf(HasSubstr("SEARCH subject_records USING PRIMARY KEY (key_id=?)"),
-                    HasSubstr("keys_by_subject"),
+              AllOf(HasSubstr("SEARCH s USING PRIMARY KEY (run=? AND key_id=?)"),
+                    HasSubstr("SEARCH s USING PRIMARY KEY (run>?)"),
+                    Not(HasSubstr("SCAN subject_records ")), HasSubstr("keys_by_subject"),
                     HasSubstr("SEARCH records USING INTEGER PRIMARY KEY"),
-                    Not(HasSubstr("SCAN records"))));
+                    Not(HasSubstr("SCAN records")), Not(HasSubstr("SCAN s |"))));
+  // Retention takes entries out of each run by a range of data keys.
+  const std::string retention = QueryPlan(
+      PathOf("plan.db"),
+      runs +
+          ", gone(key_id, id) AS MATERIALIZED (SELECT key_id, id FROM records WHERE "
+          "stream = 's' AND time_us < 5 AND blind_index IS NOT NULL) "
+          "DELETE FROM subject_records WHERE run IN (SELECT run FROM runs) AND key_id "
+          "BETWEEN (SELECT min(key_id) FROM gone) AND (SELECT max(key_id) FROM gone) "
+          "AND +record_id IN (SELECT id FROM gone)");
+  EXPECT_THAT(retention,
+              AllOf(HasSubstr("SEARCH subject_records USING PRIMARY KEY (run=? AND "
+                              "key_id>? AND key_id<?)"),
+                    HasSubstr("records_by_stream_time")));
   // Erasure lists a subject's data keys by index, whatever the number of keys.
   EXPECT_THAT(
       QueryPlan(PathOf("plan.db"),
@@ -252,7 +271,7 @@ void AppendBatches(Store& store, const Subjects& subjects, int batches) {
   }
 }
 
-// The recent list of a subject's records is moved into the ordered list
+// The recent list of a subject's records becomes a run of the ordered list
 // once it holds 65,536 entries; lookups and erasure see both lists.
 TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
   absl::StatusOr<StorePtr> store = OpenStore("sqlite:lists.db", dir_.path());
@@ -262,11 +281,18 @@ TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
   const std::vector<int64_t>& key_ids = created.key_ids;
   // 70,000 records in batches of 1,000: the batch that takes the recent
   // list past 65,536 entries moves all 66,000; 4,000 are recent again.
-  constexpr int kRecords = 70000;
-  AppendBatches(**store, created, kRecords / 1000);
+  AppendBatches(**store, created, 70);
   const std::string path = PathOf("lists.db");
   EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records"), "66000");
   EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records_recent"), "4000");
+  EXPECT_EQ(RawQuery(path, "SELECT min(run) || ',' || max(run) FROM subject_records"),
+            "1,1");
+  // 132,000 records: a second run.
+  AppendBatches(**store, created, 62);
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records"), "132000");
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM subject_records_recent"), "0");
+  EXPECT_EQ(RawQuery(path, "SELECT count(DISTINCT run) FROM subject_records"), "2");
+  constexpr int kRecords = 132000;
 
   absl::StatusOr<std::vector<StoredRecord>> found =
       (*store)->FindRecordsBySubject(subjects[3]);
@@ -290,16 +316,19 @@ TEST_F(SqliteStoreTest, SubjectListsAreMergedAndBothAreSearchedAndCleared) {
   EXPECT_EQ((*store)->FindRecordsBySubject(subjects[4]).value().size(),
             static_cast<size_t>(kRecords / kSubjects));
 
-  // Retention takes the deleted records out of the lists too.
-  ASSERT_EQ((*store)->DeleteRecordsBefore("meters", 35).value(),
-            35000 - 35000 / kSubjects);
+  // Retention takes the deleted records out of the lists too: batches 0 to
+  // 34 of both calls, in both runs.
+  constexpr int kOld = 70000;
+  ASSERT_EQ((*store)->DeleteRecordsBefore("meters", 35).value(), kOld - kOld / kSubjects);
   EXPECT_EQ(RawQuery(path,
                      "SELECT (SELECT count(*) FROM subject_records) + "
                      "(SELECT count(*) FROM subject_records_recent)"),
-            std::to_string((kRecords - 35000) - (kRecords - 35000) / kSubjects));
+            std::to_string((kRecords - kOld) - (kRecords - kOld) / kSubjects));
+  EXPECT_EQ((*store)->FindRecordsBySubject(subjects[4]).value().size(),
+            static_cast<size_t>((kRecords - kOld) / kSubjects));
   // And unlinked records are no subject's.
   ASSERT_EQ((*store)->UnlinkRecordsBefore("meters", 2).value(),
-            (kRecords - 35000) - (kRecords - 35000) / kSubjects);
+            (kRecords - kOld) - (kRecords - kOld) / kSubjects);
   EXPECT_EQ(RawQuery(path,
                      "SELECT (SELECT count(*) FROM subject_records) + "
                      "(SELECT count(*) FROM subject_records_recent)"),
@@ -327,7 +356,7 @@ TEST_F(SqliteStoreTest, ASchema6StoreIsMigratedWithItsRecordsListed) {
 
   absl::StatusOr<StorePtr> store = OpenStore("sqlite:six.db", dir_.path());
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "8");
   EXPECT_EQ(RawQuery(path,
                      "SELECT count(*) FROM sqlite_schema WHERE name = "
                      "'records_by_key'"),
@@ -340,6 +369,43 @@ TEST_F(SqliteStoreTest, ASchema6StoreIsMigratedWithItsRecordsListed) {
     ASSERT_TRUE(found.ok()) << found.status();
     EXPECT_EQ(found->size(), 3000u / kSubjects);
   }
+}
+
+// A schema 7 store (one ordered list, by key) becomes run 1 of the runs.
+TEST_F(SqliteStoreTest, ASchema7StoreKeepsItsListsAsTheFirstRun) {
+  const std::string path = PathOf("seven.db");
+  Subjects subjects;
+  {
+    absl::StatusOr<StorePtr> store = OpenStore("sqlite:seven.db", dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    subjects = CreateSubjects(**store);
+    AppendBatches(**store, subjects, 3);
+  }
+  // Back to schema 7 as it was: 2,000 entries in the ordered list, 1,000
+  // still recent.
+  ASSERT_TRUE(RawExec(
+      path,
+      "DROP TABLE subject_records; CREATE TABLE subject_records (key_id INTEGER NOT "
+      "NULL, record_id INTEGER NOT NULL, PRIMARY KEY (key_id, record_id)) WITHOUT "
+      "ROWID; INSERT INTO subject_records SELECT key_id, record_id FROM "
+      "subject_records_recent WHERE rowid <= 2000; DELETE FROM subject_records_recent "
+      "WHERE rowid <= 2000; PRAGMA user_version = 7;"));
+
+  absl::StatusOr<StorePtr> store = OpenStore("sqlite:seven.db", dir_.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "8");
+  EXPECT_EQ(RawQuery(path,
+                     "SELECT count(*) || ',' || min(run) || ',' || max(run) FROM "
+                     "subject_records"),
+            "2000,1,1");
+  for (const std::string& subject : subjects.blind_indexes) {
+    EXPECT_EQ((*store)->FindRecordsBySubject(subject).value().size(), 3000u / kSubjects);
+  }
+  // The next move is run 2; both runs and the recent list are searched.
+  AppendBatches(**store, subjects, 65);
+  EXPECT_EQ(RawQuery(path, "SELECT max(run) FROM subject_records"), "2");
+  EXPECT_EQ((*store)->FindRecordsBySubject(subjects.blind_indexes[0]).value().size(),
+            68000u / kSubjects);
 }
 
 TEST_F(SqliteStoreTest, FutureSchemaVersionIsRefused) {

@@ -29,7 +29,7 @@ using postgresql_internal::TransactionMode;
 // The SQLite schema version whose tables this file knows (opening the
 // source migrates it to its latest). A newer source is refused rather than
 // moved without the tables added since.
-constexpr int64_t kKnownSqliteVersion = 7;
+constexpr int64_t kKnownSqliteVersion = 8;
 constexpr size_t kRecordBatch = 10000;
 
 enum class Col { kInt64, kInt32, kFloat8, kBytes };

@@ -19,12 +19,21 @@ constexpr size_t kMaxIdleConnections = 4;
 #define PRIVACITY_RECORD_COLUMNS \
   "id, stream, time_us, cell, epoch, blind_index, key_id, payload, batch"
 
+// The runs of the ordered subject list, by a skip scan of its leading
+// column: one primary-key seek per run (schema.cc, 7 -> 8).
+#define PRIVACITY_SUBJECT_RUNS                                                   \
+  "WITH RECURSIVE runs(run) AS (SELECT min(run) FROM subject_records UNION ALL " \
+  "SELECT (SELECT min(s.run) FROM subject_records s WHERE s.run > runs.run) "    \
+  "FROM runs WHERE runs.run IS NOT NULL) "
+
 // A subject's data keys (?1 blind index, ?2 the data key kind), and the ids
-// of the records listed under them.
+// of the records listed under them: in each run, and in the recent list.
 #define PRIVACITY_SUBJECT_KEY_IDS "SELECT id FROM keys WHERE subject = ?1 AND kind = ?2"
-#define PRIVACITY_SUBJECT_RECORD_IDS                                                  \
-  "SELECT record_id FROM subject_records WHERE key_id IN (" PRIVACITY_SUBJECT_KEY_IDS \
-  ") UNION ALL SELECT record_id FROM subject_records_recent WHERE key_id IN "         \
+#define PRIVACITY_SUBJECT_RECORD_IDS                                               \
+  PRIVACITY_SUBJECT_RUNS                                                           \
+  "SELECT s.record_id FROM runs JOIN subject_records s ON s.run = runs.run WHERE " \
+  "s.key_id IN (" PRIVACITY_SUBJECT_KEY_IDS                                        \
+  ") UNION ALL SELECT record_id FROM subject_records_recent WHERE key_id IN "      \
   "(" PRIVACITY_SUBJECT_KEY_IDS ")"
 
 // Indexed by Sql. Times are bound as microseconds since 1970.
@@ -71,14 +80,22 @@ constexpr const char* kStatements[] = {
     ") AND blind_index = ?1",
     // kDeleteSubjectRecordIds, kDeleteRecentSubjectRecordIds: the lists of
     // the subject's records, after the records.
-    "DELETE FROM subject_records WHERE key_id IN (" PRIVACITY_SUBJECT_KEY_IDS ")",
+    PRIVACITY_SUBJECT_RUNS
+    "DELETE FROM subject_records WHERE run IN (SELECT run FROM runs) AND key_id IN "
+    "(" PRIVACITY_SUBJECT_KEY_IDS ")",
     "DELETE FROM subject_records_recent WHERE key_id IN (" PRIVACITY_SUBJECT_KEY_IDS ")",
     // kDeleteRecordsBefore
     "DELETE FROM records WHERE stream = ?1 AND time_us < ?2",
     // kDeleteRecordIdsBefore, kDeleteRecentRecordIdsBefore: the subject
-    // lists' entries of those records, first.
-    "DELETE FROM subject_records WHERE (key_id, record_id) IN (SELECT key_id, id FROM "
-    "records WHERE stream = ?1 AND time_us < ?2 AND blind_index IS NOT NULL)",
+    // lists' entries of those records, first. In each run, the range of
+    // their data keys (old epochs' keys, mostly next to each other) is read
+    // once, not sought key by key.
+    PRIVACITY_SUBJECT_RUNS
+    ", gone(key_id, id) AS MATERIALIZED (SELECT key_id, id FROM records WHERE "
+    "stream = ?1 AND time_us < ?2 AND blind_index IS NOT NULL) "
+    "DELETE FROM subject_records WHERE run IN (SELECT run FROM runs) AND key_id "
+    "BETWEEN (SELECT min(key_id) FROM gone) AND (SELECT max(key_id) FROM gone) "
+    "AND +record_id IN (SELECT id FROM gone)",
     "DELETE FROM subject_records_recent WHERE record_id IN (SELECT id FROM records "
     "WHERE stream = ?1 AND time_us < ?2 AND blind_index IS NOT NULL)",
     // kUnlinkRecordsBefore
@@ -89,17 +106,24 @@ constexpr const char* kStatements[] = {
     // data key is of its own stream and epoch, so the lists' entries go by
     // key (keys_by_name), without a scan of the stream's records. 4 is
     // KeyKind::kSubjectDek (stored, so fixed; sqlite_store.cc checks it).
-    "DELETE FROM subject_records WHERE key_id IN (SELECT id FROM keys WHERE kind = 4 AND "
-    "scope = ?1 AND epoch < ?2)",
+    PRIVACITY_SUBJECT_RUNS
+    ", unlinked(id) AS MATERIALIZED (SELECT id FROM keys WHERE kind = 4 AND "
+    "scope = ?1 AND epoch < ?2) "
+    "DELETE FROM subject_records WHERE run IN (SELECT run FROM runs) AND key_id "
+    "BETWEEN (SELECT min(id) FROM unlinked) AND (SELECT max(id) FROM unlinked) "
+    "AND +key_id IN (SELECT id FROM unlinked)",
     "DELETE FROM subject_records_recent WHERE key_id IN (SELECT id FROM keys WHERE "
     "kind = 4 AND scope = ?1 AND epoch < ?2)",
     // kListRecordIds: the records with ids in [?1, ?2] that have a subject.
     "INSERT INTO subject_records_recent (key_id, record_id) SELECT key_id, id FROM "
     "records WHERE id >= ?1 AND id <= ?2 AND blind_index IS NOT NULL",
-    // kMergeRecentRecordIds, kClearRecentRecordIds: moves the recent list
-    // into the ordered one, sorted first so each page is written once.
-    "INSERT INTO subject_records (key_id, record_id) SELECT key_id, record_id FROM "
-    "subject_records_recent ORDER BY key_id, record_id",
+    // kNextSubjectRun, kMergeRecentRecordIds (?1 the run),
+    // kClearRecentRecordIds: moves the recent list into a new run of the
+    // ordered one, after every other run and sorted, so its pages are
+    // written once, in order.
+    "SELECT coalesce(max(run), 0) + 1 FROM subject_records",
+    "INSERT INTO subject_records (run, key_id, record_id) SELECT ?1, key_id, record_id "
+    "FROM subject_records_recent ORDER BY key_id, record_id",
     "DELETE FROM subject_records_recent",
     // kCountRecords
     "SELECT count(*) FROM records WHERE stream = ?1",

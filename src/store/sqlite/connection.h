@@ -44,6 +44,7 @@ enum class Sql : int {
   kUnlinkRecordIdsBefore,
   kUnlinkRecentRecordIdsBefore,
   kListRecordIds,
+  kNextSubjectRun,
   kMergeRecentRecordIds,
   kClearRecentRecordIds,
   kCountRecords,

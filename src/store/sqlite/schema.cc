@@ -199,6 +199,25 @@ INSERT INTO subject_records (key_id, record_id)
   SELECT key_id, id FROM records WHERE blind_index IS NOT NULL ORDER BY key_id, id;
 DROP INDEX records_by_key;
 )sql",
+    // 7 -> 8: the ordered list in runs. Moving the recent entries into one
+    // list ordered by key wrote a page for each key they named: with more
+    // subjects than entries moved (a city's meters), a page per entry,
+    // which is the index's cost again. Each move is now a run of its own,
+    // appended after the last (docs/storage.md): it writes about one page
+    // per thousand entries. A lookup seeks each run. The existing entries
+    // become run 1, copied in their order.
+    R"sql(
+CREATE TABLE subject_record_runs (
+  run INTEGER NOT NULL,
+  key_id INTEGER NOT NULL,
+  record_id INTEGER NOT NULL,
+  PRIMARY KEY (run, key_id, record_id)
+) WITHOUT ROWID;
+INSERT INTO subject_record_runs (run, key_id, record_id)
+  SELECT 1, key_id, record_id FROM subject_records ORDER BY key_id, record_id;
+DROP TABLE subject_records;
+ALTER TABLE subject_record_runs RENAME TO subject_records;
+)sql",
 };
 
 absl::Status CheckVersion(Connection& conn, int64_t version) {

@@ -38,9 +38,9 @@ constexpr int64_t kIdBlock = int64_t{1} << 16;
 static_assert(static_cast<int>(crypto::KeyKind::kSubjectDek) == 4,
               "the statements unlinking subject lists name data keys by kind 4");
 
-// Entries of subject_records_recent moved into subject_records at a time:
-// the recent list is scanned whole by rights requests (about 1 MB at most),
-// and the move writes each page of the ordered list it touches once.
+// Entries of subject_records_recent moved into a run of subject_records at
+// a time: the recent list is scanned whole by rights requests (about 1 MB
+// at most), and each run costs a lookup one seek per data key.
 constexpr int64_t kRecentListLimit = int64_t{1} << 16;
 
 // Budget sums are floating point: a charge that exceeds the cap by no more
@@ -507,8 +507,8 @@ class SqliteStore final : public Store {
   }
 
   // Lists each sealed record under its data key, at the end of the recent
-  // list; once that list holds kRecentListLimit entries it is moved into
-  // the ordered one, sorted (schema.cc, 6 -> 7). Returns the recent list's
+  // list; once that list holds kRecentListLimit entries it becomes a new
+  // run of the ordered one, sorted (schema.cc, 7 -> 8). Returns the recent list's
   // new length, for recent_listed_ once the transaction commits.
   // REQUIRES: the write transaction of `records`' append on `conn`.
   absl::StatusOr<int64_t> ListSubjectRecords(Connection& conn,
@@ -543,7 +543,19 @@ class SqliteStore final : public Store {
     }
     if (recent < kRecentListLimit) return recent;
     const auto no_params = [](sqlite3_stmt*) { return SQLITE_OK; };
-    RETURN_IF_ERROR(Run(conn, Sql::kMergeRecentRecordIds, no_params, kOp).status());
+    int64_t run = 0;
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * next, conn.Get(Sql::kNextSubjectRun));
+      StatementScope scope(next);
+      const int rc = sqlite3_step(next);
+      if (rc != SQLITE_ROW) return conn.Error(rc, kOp);
+      run = sqlite3_column_int64(next, 0);
+    }
+    RETURN_IF_ERROR(
+        Run(
+            conn, Sql::kMergeRecentRecordIds,
+            [run](sqlite3_stmt* stmt) { return sqlite3_bind_int64(stmt, 1, run); }, kOp)
+            .status());
     RETURN_IF_ERROR(Run(conn, Sql::kClearRecentRecordIds, no_params, kOp).status());
     return 0;
   }
