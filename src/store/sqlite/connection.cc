@@ -117,11 +117,10 @@ constexpr const char* kStatements[] = {
     // kListRecordIds: the records with ids in [?1, ?2] that have a subject.
     "INSERT INTO subject_records_recent (key_id, record_id) SELECT key_id, id FROM "
     "records WHERE id >= ?1 AND id <= ?2 AND blind_index IS NOT NULL",
-    // kNextSubjectRun, kMergeRecentRecordIds (?1 the run),
+    // kMergeRecentRecordIds (?1 the new run, one more than the largest),
     // kClearRecentRecordIds: moves the recent list into a new run of the
     // ordered one, after every other run and sorted, so its pages are
     // written once, in order.
-    "SELECT coalesce(max(run), 0) + 1 FROM subject_records",
     "INSERT INTO subject_records (run, key_id, record_id) SELECT ?1, key_id, record_id "
     "FROM subject_records_recent ORDER BY key_id, record_id",
     "DELETE FROM subject_records_recent",

@@ -44,7 +44,6 @@ enum class Sql : int {
   kUnlinkRecordIdsBefore,
   kUnlinkRecentRecordIdsBefore,
   kListRecordIds,
-  kNextSubjectRun,
   kMergeRecentRecordIds,
   kClearRecentRecordIds,
   kCountRecords,

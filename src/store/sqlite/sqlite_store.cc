@@ -543,14 +543,9 @@ class SqliteStore final : public Store {
     }
     if (recent < kRecentListLimit) return recent;
     const auto no_params = [](sqlite3_stmt*) { return SQLITE_OK; };
-    int64_t run = 0;
-    {
-      ASSIGN_OR_RETURN(sqlite3_stmt * next, conn.Get(Sql::kNextSubjectRun));
-      StatementScope scope(next);
-      const int rc = sqlite3_step(next);
-      if (rc != SQLITE_ROW) return conn.Error(rc, kOp);
-      run = sqlite3_column_int64(next, 0);
-    }
+    ASSIGN_OR_RETURN(
+        const int64_t run,
+        conn.QueryInt("SELECT coalesce(max(run), 0) + 1 FROM subject_records", kOp));
     RETURN_IF_ERROR(
         Run(
             conn, Sql::kMergeRecentRecordIds,
