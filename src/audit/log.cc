@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -35,6 +36,17 @@ absl::StatusOr<CompactRange> LoadRange(LogStorage& storage) {
     }
   }
   return range;
+}
+
+absl::Status CheckEntries(const std::vector<std::string>& entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].empty() || entries[i].size() > kMaxEntrySize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("log entry ", i, " of the batch has ", entries[i].size(),
+                       " bytes; entries have 1 to ", kMaxEntrySize));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -103,41 +115,70 @@ absl::StatusOr<std::vector<Hash>> Log::ReadPlan(const ProofPlan& plan) const {
 }
 
 absl::StatusOr<uint64_t> Log::Append(std::vector<std::string> entries) {
-  return AppendWith(std::move(entries),
-                    [this](const LogAppend& batch) { return storage_.Append(batch); });
+  RETURN_IF_ERROR(CheckEntries(entries));
+  absl::MutexLock lock(&mu_);
+  // Built against the head in memory: the storage refuses it (Aborted) when
+  // another writer appended since.
+  const LogFrontier head{range_.size(), range_.hashes()};
+  return AppendLocked(std::move(entries), [&](BatchBuilder build) -> absl::Status {
+    ASSIGN_OR_RETURN(const LogAppend batch, build(head));
+    return storage_.Append(batch);
+  });
 }
 
 absl::StatusOr<uint64_t> Log::AppendWith(std::vector<std::string> entries,
                                          BatchWriter write) {
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].empty() || entries[i].size() > kMaxEntrySize) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("log entry ", i, " of the batch has ", entries[i].size(),
-                       " bytes; entries have 1 to ", kMaxEntrySize));
-    }
-  }
+  RETURN_IF_ERROR(CheckEntries(entries));
   absl::MutexLock lock(&mu_);
+  return AppendLocked(std::move(entries), write);
+}
+
+absl::StatusOr<uint64_t> Log::AppendLocked(std::vector<std::string> entries,
+                                           BatchWriter write) {
   if (entries.empty()) return range_.size();
-  if (entries.size() > kMaxTreeSize - range_.size()) {
-    return absl::ResourceExhaustedError("the log is full");
-  }
+  std::optional<CompactRange> next;
   LogAppend batch;
-  batch.first_index = range_.size();
-  batch.entries.reserve(entries.size());
-  batch.nodes.reserve(entries.size());
-  CompactRange next = range_;
-  const CompactRange::NodeVisitor visitor = [&batch](const NodeId& id, const Hash& hash) {
-    if (id.level > 0) batch.nodes.push_back(StoredNode{id, hash});
+  // A named lambda: a FunctionRef does not keep a temporary alive.
+  const auto build = [&](const LogFrontier& stored) -> absl::StatusOr<LogAppend> {
+    CompactRange base = range_;
+    if (stored.size < range_.size()) {
+      return absl::DataLossError(absl::StrCat("the stored log has ", stored.size,
+                                              " entries, fewer than the ", range_.size(),
+                                              " already read"));
+    }
+    if (stored.size > range_.size()) {
+      // Other writers appended: build on their entries, as stored.
+      ASSIGN_OR_RETURN(base, CompactRange::Create(stored.size, stored.hashes));
+    } else if (stored.hashes != range_.hashes()) {
+      return absl::DataLossError(absl::StrCat("the stored log frontier at size ",
+                                              stored.size,
+                                              " differs from the one already read"));
+    }
+    if (entries.size() > kMaxTreeSize - base.size()) {
+      return absl::ResourceExhaustedError("the log is full");
+    }
+    LogAppend out;
+    out.first_index = base.size();
+    out.entries.reserve(entries.size());
+    const CompactRange::NodeVisitor visitor = [&out](const NodeId& id, const Hash& hash) {
+      if (id.level > 0) out.nodes.push_back(StoredNode{id, hash});
+    };
+    for (const std::string& data : entries) {
+      const Hash leaf_hash = hasher_->HashLeaf(data);
+      base.Append(leaf_hash, *hasher_, &visitor);
+      out.entries.push_back(LogEntry{data, leaf_hash});
+    }
+    out.frontier = LogFrontier{base.size(), base.hashes()};
+    next = std::move(base);
+    batch = out;
+    return out;
   };
-  for (std::string& data : entries) {
-    const Hash leaf_hash = hasher_->HashLeaf(data);
-    next.Append(leaf_hash, *hasher_, &visitor);
-    batch.entries.push_back(LogEntry{std::move(data), leaf_hash});
+  RETURN_IF_ERROR(write(build));
+  if (!next.has_value()) {
+    return absl::InternalError("the log's batch writer stored no batch");
   }
-  batch.frontier = LogFrontier{next.size(), next.hashes()};
-  RETURN_IF_ERROR(write(batch));
-  head_ = TreeHead{next.size(), next.Root(*hasher_)};
-  range_ = std::move(next);
+  head_ = TreeHead{next->size(), next->Root(*hasher_)};
+  range_ = *std::move(next);
   // The batch's own upper nodes go straight into the cache; a node past a
   // gap (another writer's appends this log has not read) waits for the
   // read below.

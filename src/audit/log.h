@@ -52,13 +52,22 @@ class Log {
   // retry). An empty batch appends nothing and returns the size.
   absl::StatusOr<uint64_t> Append(std::vector<std::string> entries);
 
-  // As Append, but `write` stores the batch instead of the storage's Append,
-  // e.g. in the transaction of other rows of the same database, so that
-  // they and the entries are durable together. `write` must store the batch
-  // exactly as LogStorage::Append does (atomically; Aborted, storing
-  // nothing, unless the batch starts at the stored size) or fail having
-  // stored none of it. Appends and head() wait while it runs.
-  using BatchWriter = absl::FunctionRef<absl::Status(const LogAppend& batch)>;
+  // Makes the batch of the entries being appended for `stored`, a frontier
+  // of this log as read from storage (see AppendWith). DataLoss when it is
+  // smaller than the head this log has read, or disagrees with it at the
+  // same size.
+  using BatchBuilder =
+      absl::FunctionRef<absl::StatusOr<LogAppend>(const LogFrontier& stored)>;
+
+  // As Append, but `write` stores the batch, in the transaction of other
+  // rows of the same database, so that they and the entries are durable
+  // together. Inside that transaction `write` reads the stored frontier
+  // (keeping other writers out until its commit), calls `build` with it,
+  // and stores the batch as LogStorage::Append does; or it fails having
+  // stored none of it. Appends by other writers since this log last read
+  // the head are therefore no conflict, however long the transaction.
+  // Appends and head() wait while `write` runs.
+  using BatchWriter = absl::FunctionRef<absl::Status(BatchBuilder build)>;
   absl::StatusOr<uint64_t> AppendWith(std::vector<std::string> entries,
                                       BatchWriter write);
 
@@ -84,6 +93,9 @@ class Log {
   static constexpr int kCachedLevel = 8;
 
   Log(LogStorage& storage, std::unique_ptr<TreeHasher> hasher);
+  absl::StatusOr<uint64_t> AppendLocked(std::vector<std::string> entries,
+                                        BatchWriter write)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSize(uint64_t tree_size) const;
   // Reads what the upper-level cache lacks of a tree of `tree_size`.
   absl::Status ExtendCacheLocked(uint64_t tree_size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

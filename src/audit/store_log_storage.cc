@@ -56,7 +56,11 @@ absl::Status StoreLogStorage::Append(const LogAppend& batch) {
 }
 
 absl::StatusOr<LogFrontier> StoreLogStorage::ReadFrontier() {
-  ASSIGN_OR_RETURN(store::LogFrontierRow row, store_.ReadFrontier());
+  ASSIGN_OR_RETURN(const store::LogFrontierRow row, store_.ReadFrontier());
+  return FromStoreFrontier(row);
+}
+
+absl::StatusOr<LogFrontier> FromStoreFrontier(const store::LogFrontierRow& row) {
   if (row.hashes.size() % kHashSize != 0) {
     return absl::DataLossError("stored log frontier is not a list of 32-byte hashes");
   }

@@ -18,9 +18,12 @@
 
 namespace privacity::audit {
 
-// `batch` in the store's form, for LogStorage::Append and for writers that
-// store it with other rows (store::Store::AppendRecordsWithLog).
+// Between the audit module's and the store's forms, for StoreLogStorage and
+// for writers that store a batch with other rows
+// (store::Store::AppendRecordsWithLog). DataLoss when the stored frontier's
+// hashes are not a list of 32-byte hashes.
 store::LogBatch ToStoreBatch(const LogAppend& batch);
+absl::StatusOr<LogFrontier> FromStoreFrontier(const store::LogFrontierRow& row);
 
 class StoreLogStorage final : public LogStorage {
  public:

@@ -229,8 +229,8 @@ absl::Status Ingester::WriteLastBatch() {
   const bool stores_batch = !last.empty() || !keys.empty();
   if (stores_batch) batch_digests_ += BatchDigest(last);
   if (options_.log_ingest) {
-    return options_.log_ingest(summary_, digest(), [&](const store::LogBatch& log) {
-      return store_.AppendRecordsWithLog(last, keys, log);
+    return options_.log_ingest(summary_, digest(), [&](store::LogBatchBuilder build) {
+      return store_.AppendRecordsWithLog(last, keys, build);
     });
   }
   if (!stores_batch) return absl::OkStatus();

@@ -44,15 +44,15 @@ struct IngestSummary {
   int64_t batches = 0;
 };
 
-// Stores the ingest's last batch in one transaction with `log`, the
-// transparency log's batch (store::Store::AppendRecordsWithLog).
-using LastBatchWriter = absl::FunctionRef<absl::Status(const store::LogBatch& log)>;
+// Stores the ingest's last batch in one transaction with the transparency
+// log's batch that `build` makes for the log as stored in that transaction
+// (store::Store::AppendRecordsWithLog).
+using LastBatchWriter = absl::FunctionRef<absl::Status(store::LogBatchBuilder build)>;
 
 // Logs an ingest (IngestOptions::log_ingest). `digest` is SHA-256 over the
 // SHA-256 of each stored batch in order, each over its rows as stored
 // (sealed; docs/log_format.md), so it holds no raw input. It appends the
-// ingest's leaf through `write`, which it may call again when the log
-// moved on meanwhile (Aborted).
+// ingest's leaf through `write`.
 using IngestLogger = std::function<absl::Status(
     const IngestSummary& summary, const std::string& digest, LastBatchWriter write)>;
 

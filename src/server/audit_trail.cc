@@ -125,8 +125,14 @@ absl::StatusOr<uint64_t> AuditTrail::AppendWithCounts(
     absl::StatusOr<uint64_t> index =
         write == nullptr
             ? log_->Append(entries)
-            : log_->AppendWith(entries, [write](const audit::LogAppend& batch) {
-                return (*write)(audit::ToStoreBatch(batch));
+            : log_->AppendWith(entries, [write](audit::Log::BatchBuilder build) {
+                return (*write)([&build](const store::LogFrontierRow& stored)
+                                    -> absl::StatusOr<store::LogBatch> {
+                  ASSIGN_OR_RETURN(const audit::LogFrontier frontier,
+                                   audit::FromStoreFrontier(stored));
+                  ASSIGN_OR_RETURN(const audit::LogAppend batch, build(frontier));
+                  return audit::ToStoreBatch(batch);
+                });
               });
     if (index.ok()) return index;
     last = index.status();

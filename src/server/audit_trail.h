@@ -83,7 +83,8 @@ class AuditTrail final : public crypto::KeyEventListener {
   // The leaf of one ingest call into `stream`, timed now, appended (with the
   // pending key counts) through `write`, in the transaction of the ingest's
   // last batch. `digest` is the SHA-256 the ingester computed over the rows
-  // it stored. Calls `write` again when another writer appended first.
+  // it stored. `write` builds the batch against the log as stored in its
+  // transaction, so other writers' appends are no conflict.
   absl::StatusOr<uint64_t> AppendIngest(const std::string& stream, int64_t accepted,
                                         int64_t rejected, const std::string& digest,
                                         ingest::LastBatchWriter write);

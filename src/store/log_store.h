@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -58,6 +59,12 @@ struct LogBatch {
   std::vector<LogNodeRow> nodes;
   LogFrontierRow frontier;
 };
+
+// Builds the batch to append after `stored`, the frontier as read inside
+// the appending transaction (Store::AppendRecordsWithLog), so the batch is
+// built against the log as it is at commit, whatever other writers did.
+using LogBatchBuilder =
+    absl::FunctionRef<absl::StatusOr<LogBatch>(const LogFrontierRow& stored)>;
 
 // A signed checkpoint (a C2SP signed note) of the tree of `size`.
 struct LogCheckpointRow {

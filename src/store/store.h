@@ -191,13 +191,15 @@ class Store {
   virtual absl::Status AppendRecordsOnce(absl::Span<const StoredRecord> records,
                                          absl::Span<const IngestKey> keys);
   // Appends `records` and claims `keys` (either may be empty; as
-  // AppendRecordsOnce) and appends `log` to the transparency log (as
-  // log().Append, with its checks and errors: Aborted when the log has moved
-  // on) in one transaction: all of it is durable, or none of it. An ingest's
-  // last batch and the leaf that logs the ingest commit together this way.
+  // AppendRecordsOnce) and appends to the transparency log the batch that
+  // `build` makes for the log's frontier as read in the same transaction
+  // (written as log().Append does, with its checks; on PostgreSQL the
+  // frontier row stays locked until the commit): all of it is durable, or
+  // none of it. An ingest's last batch and the leaf that logs the ingest
+  // commit together this way, however many writers append to the log.
   virtual absl::Status AppendRecordsWithLog(absl::Span<const StoredRecord> records,
                                             absl::Span<const IngestKey> keys,
-                                            const LogBatch& log) = 0;
+                                            LogBatchBuilder build) = 0;
   // For each of `keys` (stream and digest), whether it is claimed.
   virtual absl::StatusOr<std::vector<bool>> FindIngestKeys(
       absl::Span<const IngestKey> keys);

@@ -276,8 +276,8 @@ TEST_F(AuditTrailTest, KeyEventsAreLoggedAndSubjectKeysOnlyCounted) {
   }
   EXPECT_EQ(LogSize(), start + 1);
   // ...they are counted in the batch of the next leaf, per stream and epoch.
-  auto leaf_only = [this](const store::LogBatch& log) {
-    return trust_->store().AppendRecordsWithLog({}, {}, log);
+  auto leaf_only = [this](store::LogBatchBuilder build) {
+    return trust_->store().AppendRecordsWithLog({}, {}, build);
   };
   ASSERT_TRUE(
       trust_->audit()

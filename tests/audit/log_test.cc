@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "audit/test_util.h"
+#include "common/status_macros.h"
 #include "gtest/gtest.h"
 
 namespace privacity::audit {
@@ -166,31 +167,77 @@ TEST(Log, FailedAppendLeavesTheHeadUnchanged) {
   EXPECT_TRUE(VerifyStorage(storage).ok());
 }
 
+// A writer that builds the batch against the frontier it reads from
+// storage, then stores it, as a transaction of other rows would.
+absl::Status StoreBuilt(MemoryLogStorage& storage, Log::BatchBuilder build) {
+  ASSIGN_OR_RETURN(const LogFrontier stored, storage.ReadFrontier());
+  ASSIGN_OR_RETURN(const LogAppend batch, build(stored));
+  return storage.Append(batch);
+}
+
 TEST(Log, AppendWithHandsTheBatchToTheWriterInsteadOfTheStorage) {
   MemoryLogStorage storage;
   auto log = *Log::Open(storage);
   ASSERT_TRUE(log->Append(Leaves(0, 3)).ok());
   const TreeHead before = log->head();
-  // A writer that fails (the other rows of its transaction did not commit):
-  // nothing is appended, and the index is not used up.
+  // A writer whose transaction fails after building: nothing is appended,
+  // and the index is not used up.
   int calls = 0;
-  auto failing = [&calls](const LogAppend& batch) {
+  auto failing = [&](Log::BatchBuilder build) -> absl::Status {
     ++calls;
-    EXPECT_EQ(batch.first_index, 3u);
-    EXPECT_EQ(batch.entries.size(), 2u);
-    return absl::AbortedError("the records' transaction rolled back");
+    absl::StatusOr<LogAppend> batch = build(*storage.ReadFrontier());
+    EXPECT_TRUE(batch.ok()) << batch.status();
+    EXPECT_EQ(batch->first_index, 3u);
+    EXPECT_EQ(batch->entries.size(), 2u);
+    return absl::UnavailableError("the records' transaction rolled back");
   };
   EXPECT_EQ(log->AppendWith(Leaves(3, 5), failing).status().code(),
-            absl::StatusCode::kAborted);
+            absl::StatusCode::kUnavailable);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(log->head(), before);
   EXPECT_EQ(storage.ReadFrontier()->size, 3u);
   // A writer that stores it: the head moves, exactly as for Append.
-  auto storing = [&storage](const LogAppend& batch) { return storage.Append(batch); };
+  auto storing = [&storage](Log::BatchBuilder build) {
+    return StoreBuilt(storage, build);
+  };
   EXPECT_EQ(*log->AppendWith(Leaves(3, 5), storing), 3u);
   EXPECT_EQ(log->head().root, RootFromLeafHashes(TestLeafHashes(5)));
   EXPECT_EQ(*log->Append(Leaves(5, 6)), 5u);
+  // A writer that stores nothing is an error, not an append.
+  EXPECT_EQ(
+      log->AppendWith(Leaves(6, 7), [](Log::BatchBuilder) { return absl::OkStatus(); })
+          .status()
+          .code(),
+      absl::StatusCode::kInternal);
+  EXPECT_EQ(log->head().size, 6u);
   EXPECT_TRUE(VerifyStorage(storage).ok());
+}
+
+// What another writer appended meanwhile is built upon, not a conflict: the
+// batch starts at the stored size, and the head covers both.
+TEST(Log, AppendWithBuildsOnWhatOtherWritersStored) {
+  MemoryLogStorage storage;
+  auto a = *Log::Open(storage);
+  auto b = *Log::Open(storage);
+  ASSERT_TRUE(a->Append(Leaves(0, 3)).ok());
+  ASSERT_TRUE(b->Reload().ok());
+  ASSERT_TRUE(b->Append(Leaves(3, 300)).ok());  // past a cached level
+  // `a` still has 3 entries in memory.
+  auto storing = [&storage](Log::BatchBuilder build) {
+    return StoreBuilt(storage, build);
+  };
+  EXPECT_EQ(*a->AppendWith(Leaves(300, 302), storing), 300u);
+  EXPECT_EQ(a->head().size, 302u);
+  EXPECT_EQ(a->head().root, RootFromLeafHashes(TestLeafHashes(302)));
+  auto proof = a->InclusionProof(299, 302);
+  ASSERT_TRUE(proof.ok()) << proof.status();
+  EXPECT_TRUE(VerifyStorage(storage).ok());
+  // A stored log smaller than the head already read is refused.
+  auto shrunk = [](Log::BatchBuilder build) -> absl::Status {
+    return build(LogFrontier{}).status();
+  };
+  EXPECT_EQ(a->AppendWith(Leaves(302, 303), shrunk).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST(Log, ReloadThatReadsAnOlderFrontierKeepsTheHead) {

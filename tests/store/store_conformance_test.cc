@@ -318,7 +318,8 @@ TEST_P(StoreConformanceTest, AppendIsAllOrNothing) {
 }
 
 // An ingest's last batch, its dedupe claims and the log leaf that logs it
-// commit together, or none of them does.
+// commit together, or none of them does; the leaf is built against the log
+// as stored in that transaction.
 TEST_P(StoreConformanceTest, RecordsAndTheirLogBatchCommitTogether) {
   Reserve(10);
   auto leaf_at = [](uint64_t index) {
@@ -329,6 +330,11 @@ TEST_P(StoreConformanceTest, RecordsAndTheirLogBatchCommitTogether) {
     b.frontier.size = index + 1;
     b.frontier.hashes = std::string(32, 'f');
     return b;
+  };
+  std::vector<uint64_t> built_at;
+  auto leaf = [&](const LogFrontierRow& stored) -> absl::StatusOr<LogBatch> {
+    built_at.push_back(stored.size);
+    return leaf_at(stored.size);
   };
   auto log_size = [this] { return store_->log().ReadFrontier().value().size; };
   auto claimed = [this](const IngestKey& key) -> bool {
@@ -347,8 +353,9 @@ TEST_P(StoreConformanceTest, RecordsAndTheirLogBatchCommitTogether) {
   const IngestKey second_claim{"s", std::string(32, 'l'), 0};
   ASSERT_TRUE(store_
                   ->AppendRecordsWithLog({Record(1, "s", 1), Record(2, "s", 2, 0, alice)},
-                                         {first_claim}, leaf_at(start))
+                                         {first_claim}, leaf)
                   .ok());
+  EXPECT_EQ(built_at, (std::vector<uint64_t>{start}));
   EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
   EXPECT_EQ(log_size(), start + 1);
   EXPECT_TRUE(claimed(first_claim));
@@ -356,25 +363,37 @@ TEST_P(StoreConformanceTest, RecordsAndTheirLogBatchCommitTogether) {
             "leaf " + std::to_string(start));
   EXPECT_EQ(found_ids(alice), (std::vector<int64_t>{2}));
 
-  // A leaf built against an old log size (another writer appended first)
-  // is Aborted, and the records and claims go with it.
+  // Another writer appends to the log: the next leaf is built after it.
+  ASSERT_TRUE(store_->log().Append(leaf_at(start + 1)).ok());
+  ASSERT_TRUE(store_->AppendRecordsWithLog({Record(3, "s", 3)}, {}, leaf).ok());
+  EXPECT_EQ(built_at.back(), start + 2);
+  EXPECT_EQ(log_size(), start + 3);
+
+  // A batch that does not start at the stored size is Aborted, and takes the
+  // records and claims with it.
+  auto stale = [&](const LogFrontierRow&) -> absl::StatusOr<LogBatch> {
+    return leaf_at(start);
+  };
   EXPECT_EQ(
-      store_->AppendRecordsWithLog({Record(3, "s", 3)}, {second_claim}, leaf_at(start))
-          .code(),
+      store_->AppendRecordsWithLog({Record(4, "s", 4)}, {second_claim}, stale).code(),
       absl::StatusCode::kAborted);
-  // So does a claim taken before: the leaf is not kept either.
+  // So does a builder that fails, and a claim taken before.
+  auto failing = [](const LogFrontierRow&) -> absl::StatusOr<LogBatch> {
+    return absl::UnavailableError("no signer");
+  };
   EXPECT_EQ(
-      store_->AppendRecordsWithLog({Record(3, "s", 3)}, {first_claim}, leaf_at(start + 1))
-          .code(),
-      absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
-  EXPECT_EQ(log_size(), start + 1);
+      store_->AppendRecordsWithLog({Record(4, "s", 4)}, {second_claim}, failing).code(),
+      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->AppendRecordsWithLog({Record(4, "s", 4)}, {first_claim}, leaf).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 3);
+  EXPECT_EQ(log_size(), start + 3);
   EXPECT_FALSE(claimed(second_claim));
 
   // An ingest whose records were all rejected still logs itself.
-  ASSERT_TRUE(store_->AppendRecordsWithLog({}, {}, leaf_at(start + 1)).ok());
-  EXPECT_EQ(log_size(), start + 2);
-  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 2);
+  ASSERT_TRUE(store_->AppendRecordsWithLog({}, {}, leaf).ok());
+  EXPECT_EQ(log_size(), start + 4);
+  EXPECT_EQ(store_->CountRecords("s").value_or(-1), 3);
 }
 
 TEST_P(StoreConformanceTest, ReserveRecordIdsIsUniqueAcrossInstances) {

@@ -42,9 +42,9 @@ absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_vi
   return LogFrontierRow{static_cast<uint64_t>(size), r.Bytes(0, 1)};
 }
 
-}  // namespace
-
-absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch) {
+// Writes `batch` in the caller's transaction on `conn`, locking the
+// frontier row.
+absl::Status WriteBatch(Connection& conn, const LogBatch& batch) {
   constexpr absl::string_view kOp = "append log";
   RETURN_IF_ERROR(ValidateBatch(batch));
   ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(conn, kOp, true));
@@ -94,6 +94,15 @@ absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status WriteLogBatch(Connection& conn, LogBatchBuilder build) {
+  ASSIGN_OR_RETURN(const LogFrontierRow stored,
+                   ReadFrontierRow(conn, "append log", /*for_update=*/true));
+  ASSIGN_OR_RETURN(const LogBatch batch, build(stored));
+  return WriteBatch(conn, batch);
+}
+
 namespace {
 
 class PgLogStore final : public LogStore {
@@ -104,7 +113,7 @@ class PgLogStore final : public LogStore {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kReadCommitted));
-    RETURN_IF_ERROR(WriteLogBatch(*conn, batch));
+    RETURN_IF_ERROR(WriteBatch(*conn, batch));
     return txn->Commit();
   }
 

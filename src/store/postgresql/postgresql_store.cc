@@ -457,9 +457,9 @@ class PgStore final : public Store {
 
   absl::Status AppendRecordsWithLog(absl::Span<const StoredRecord> records,
                                     absl::Span<const IngestKey> keys,
-                                    const LogBatch& log) override {
+                                    LogBatchBuilder build) override {
     RETURN_IF_ERROR(CheckIngestKeys(keys));
-    return Append(records, keys, &log);
+    return Append(records, keys, &build);
   }
 
   absl::StatusOr<std::vector<bool>> FindIngestKeys(
@@ -502,10 +502,10 @@ class PgStore final : public Store {
     return absl::OkStatus();
   }
 
-  // `log`, when set, is appended to the transparency log in the same
-  // transaction (AppendRecordsWithLog).
+  // `log`, when set, builds the log batch appended in the same transaction
+  // (AppendRecordsWithLog).
   absl::Status Append(absl::Span<const StoredRecord> records,
-                      absl::Span<const IngestKey> keys, const LogBatch* log) {
+                      absl::Span<const IngestKey> keys, const LogBatchBuilder* log) {
     if (records.empty() && keys.empty() && log == nullptr) return absl::OkStatus();
     for (size_t i = 0; i < records.size(); ++i) {
       const StoredRecord& r = records[i];
@@ -1034,7 +1034,7 @@ class PgStore final : public Store {
   }
 
   absl::Status AppendOnce(absl::Span<const StoredRecord> records,
-                          absl::Span<const IngestKey> keys, const LogBatch* log) {
+                          absl::Span<const IngestKey> keys, const LogBatchBuilder* log) {
     constexpr absl::string_view kOp = "append records";
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
     // Stream ids and partitions first, each in its own short transaction.

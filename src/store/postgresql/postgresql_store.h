@@ -27,11 +27,12 @@ std::unique_ptr<TokenStore> NewPostgresqlTokenStore(ConnectionPool& pool);
 std::unique_ptr<RightsStore> NewPostgresqlRightsStore(ConnectionPool& pool);
 std::unique_ptr<LogStore> NewPostgresqlLogStore(ConnectionPool& pool);
 
-// Writes `batch` to the log tables as LogStore::Append does (the same checks
-// and errors), inside the READ COMMITTED transaction the caller holds open
-// on `conn` and commits. It locks the log's frontier row until that commit,
-// so callers write it last.
-absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch);
+// Locks and reads the log's frontier row, and writes the batch `build` makes
+// for it to the log tables as LogStore::Append does (the same checks and
+// errors), inside the READ COMMITTED transaction the caller holds open on
+// `conn` and commits. The row stays locked until that commit, so callers
+// write it last.
+absl::Status WriteLogBatch(Connection& conn, LogBatchBuilder build);
 
 // Published DP releases over `pool` (postgresql/releases.cc).
 std::unique_ptr<ReleaseStore> NewPostgresqlReleaseStore(ConnectionPool& pool);

@@ -83,9 +83,8 @@ absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_vi
   return row;
 }
 
-}  // namespace
-
-absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch) {
+// Writes `batch` in the caller's write transaction on `conn`.
+absl::Status WriteBatch(Connection& conn, const LogBatch& batch) {
   constexpr absl::string_view kOp = "append log";
   RETURN_IF_ERROR(ValidateBatch(batch));
   ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(conn, kOp));
@@ -144,6 +143,14 @@ absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status WriteLogBatch(Connection& conn, LogBatchBuilder build) {
+  ASSIGN_OR_RETURN(const LogFrontierRow stored, ReadFrontierRow(conn, "append log"));
+  ASSIGN_OR_RETURN(const LogBatch batch, build(stored));
+  return WriteBatch(conn, batch);
+}
+
 namespace {
 
 class SqliteLogStore final : public LogStore {
@@ -155,7 +162,7 @@ class SqliteLogStore final : public LogStore {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kImmediate));
-    RETURN_IF_ERROR(WriteLogBatch(*conn, batch));
+    RETURN_IF_ERROR(WriteBatch(*conn, batch));
     return txn->Commit();
   }
 

@@ -427,9 +427,9 @@ class SqliteStore final : public Store {
 
   absl::Status AppendRecordsWithLog(absl::Span<const StoredRecord> records,
                                     absl::Span<const IngestKey> keys,
-                                    const LogBatch& log) override {
+                                    LogBatchBuilder build) override {
     RETURN_IF_ERROR(CheckIngestKeys(keys));
-    return Append(records, keys, &log);
+    return Append(records, keys, &build);
   }
 
   absl::StatusOr<std::vector<bool>> FindIngestKeys(
@@ -555,10 +555,10 @@ class SqliteStore final : public Store {
     return 0;
   }
 
-  // `log`, when set, is appended to the transparency log in the same
-  // transaction (AppendRecordsWithLog).
+  // `log`, when set, builds the log batch appended in the same transaction
+  // (AppendRecordsWithLog).
   absl::Status Append(absl::Span<const StoredRecord> records,
-                      absl::Span<const IngestKey> keys, const LogBatch* log) {
+                      absl::Span<const IngestKey> keys, const LogBatchBuilder* log) {
     constexpr absl::string_view kOp = "append records";
     if (records.empty() && keys.empty() && log == nullptr) return absl::OkStatus();
     int64_t max_id = 0;

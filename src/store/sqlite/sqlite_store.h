@@ -30,10 +30,11 @@ std::unique_ptr<TokenStore> NewSqliteTokenStore(ConnectionPool& pool);
 // REQUIRES: `pool` outlives it.
 std::unique_ptr<LogStore> NewSqliteLogStore(ConnectionPool& pool);
 
-// Writes `batch` to the log tables as LogStore::Append does (the same checks
-// and errors), inside the write transaction the caller holds open on `conn`
-// and commits: how records and their ingest leaf commit together.
-absl::Status WriteLogBatch(Connection& conn, const LogBatch& batch);
+// Reads the log's frontier, and writes the batch `build` makes for it to the
+// log tables as LogStore::Append does (the same checks and errors), inside
+// the write transaction the caller holds open on `conn` and commits: how
+// records and their ingest leaf commit together.
+absl::Status WriteLogBatch(Connection& conn, LogBatchBuilder build);
 
 // Published DP releases over `pool` (sqlite/releases.cc).
 // REQUIRES: `pool` outlives it.
