@@ -136,8 +136,10 @@ absl::StatusOr<uint64_t> Log::AppendWith(std::vector<std::string> entries,
 absl::StatusOr<uint64_t> Log::AppendLocked(std::vector<std::string> entries,
                                            BatchWriter write) {
   if (entries.empty()) return range_.size();
+  // What the cache needs of the batch that `write` stored.
   std::optional<CompactRange> next;
-  LogAppend batch;
+  uint64_t first_index = 0;
+  std::vector<StoredNode> nodes;
   // A named lambda: a FunctionRef does not keep a temporary alive.
   const auto build = [&](const LogFrontier& stored) -> absl::StatusOr<LogAppend> {
     CompactRange base = range_;
@@ -170,7 +172,8 @@ absl::StatusOr<uint64_t> Log::AppendLocked(std::vector<std::string> entries,
     }
     out.frontier = LogFrontier{base.size(), base.hashes()};
     next = std::move(base);
-    batch = out;
+    first_index = out.first_index;
+    nodes = out.nodes;
     return out;
   };
   RETURN_IF_ERROR(write(build));
@@ -182,7 +185,7 @@ absl::StatusOr<uint64_t> Log::AppendLocked(std::vector<std::string> entries,
   // The batch's own upper nodes go straight into the cache; a node past a
   // gap (another writer's appends this log has not read) waits for the
   // read below.
-  for (const StoredNode& node : batch.nodes) {
+  for (const StoredNode& node : nodes) {
     if (node.id.level < kCachedLevel) continue;
     const size_t l = static_cast<size_t>(node.id.level) - kCachedLevel;
     if (upper_.size() <= l) upper_.resize(l + 1);
@@ -191,7 +194,7 @@ absl::StatusOr<uint64_t> Log::AppendLocked(std::vector<std::string> entries,
   // The batch is durable: a failed cache read must not report it as not
   // appended. Nodes the cache lacks are read from storage by proofs.
   ExtendCacheLocked(range_.size()).IgnoreError();
-  return batch.first_index;
+  return first_index;
 }
 
 TreeHead Log::head() const {

@@ -13,6 +13,7 @@
 #include "crypto/crypto.h"
 #include "crypto/keyring.h"
 #include "gtest/gtest.h"
+#include "readings_config.h"
 #include "store/log_store.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
@@ -20,23 +21,7 @@
 namespace privacity::ingest {
 namespace {
 
-constexpr char kConfig[] = R"(
-city: {name: Test City, controller: Office, contact: dpo@test.example}
-purposes:
-  - {id: planning, legal_basis: public-task}
-streams:
-  - id: energy.readings
-    subject: meter
-    time: time
-    epoch: 1d
-    purposes: [planning]
-    fields:
-      - {name: meter, type: string, category: subject-identifier, required: true, transform: pseudonymize}
-      - {name: time, type: time, category: time, required: true}
-      - {name: kwh, type: number, category: measurement}
-parties: []
-agreements: []
-)";
+using testing::kReadingsConfig;
 
 // SHA-256 over the rows as stored, as docs/log_format.md specifies the
 // ingest digest's per-batch hash; written here independently of the
@@ -64,7 +49,7 @@ class IngesterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok());
-    auto config = config::ParseConfig(kConfig, "test.yaml", "");
+    auto config = config::ParseConfig(kReadingsConfig, "test.yaml", "");
     ASSERT_TRUE(config.ok()) << config.status();
     config_ = *std::move(config);
     auto store =

@@ -16,29 +16,14 @@
 #include "crypto/keyring.h"
 #include "gtest/gtest.h"
 #include "ingest/ingester.h"
+#include "readings_config.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
 
 namespace privacity::ingest {
 namespace {
 
-constexpr char kConfig[] = R"(
-city: {name: Test City, controller: Office, contact: dpo@test.example}
-purposes:
-  - {id: planning, legal_basis: public-task}
-streams:
-  - id: energy.readings
-    subject: meter
-    time: time
-    epoch: 1d
-    purposes: [planning]
-    fields:
-      - {name: meter, type: string, category: subject-identifier, required: true, transform: pseudonymize}
-      - {name: time, type: time, category: time, required: true}
-      - {name: kwh, type: number, category: measurement}
-parties: []
-agreements: []
-)";
+using testing::kReadingsConfig;
 
 // The store's key table, counting the lookups the keyring makes and able to
 // fail the key change count.
@@ -87,7 +72,7 @@ class PipelinePoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok());
-    auto config = config::ParseConfig(kConfig, "test.yaml", "");
+    auto config = config::ParseConfig(kReadingsConfig, "test.yaml", "");
     ASSERT_TRUE(config.ok()) << config.status();
     config_ = *std::move(config);
     auto store =

@@ -42,12 +42,14 @@ absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_vi
   return LogFrontierRow{static_cast<uint64_t>(size), r.Bytes(0, 1)};
 }
 
-// Writes `batch` in the caller's transaction on `conn`, locking the
-// frontier row.
-absl::Status WriteBatch(Connection& conn, const LogBatch& batch) {
-  constexpr absl::string_view kOp = "append log";
+constexpr absl::string_view kAppendOp = "append log";
+
+// Writes `batch` in the caller's transaction on `conn`, where the log's
+// frontier row was locked and read as `stored`.
+absl::Status WriteBatch(Connection& conn, const LogFrontierRow& stored,
+                        const LogBatch& batch) {
+  constexpr absl::string_view kOp = kAppendOp;
   RETURN_IF_ERROR(ValidateBatch(batch));
-  ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(conn, kOp, true));
   if (stored.size != batch.first_index) {
     return absl::AbortedError(absl::StrCat("append log: batch starts at ",
                                            batch.first_index, " but the log has ",
@@ -98,9 +100,9 @@ absl::Status WriteBatch(Connection& conn, const LogBatch& batch) {
 
 absl::Status WriteLogBatch(Connection& conn, LogBatchBuilder build) {
   ASSIGN_OR_RETURN(const LogFrontierRow stored,
-                   ReadFrontierRow(conn, "append log", /*for_update=*/true));
+                   ReadFrontierRow(conn, kAppendOp, /*for_update=*/true));
   ASSIGN_OR_RETURN(const LogBatch batch, build(stored));
-  return WriteBatch(conn, batch);
+  return WriteBatch(conn, stored, batch);
 }
 
 namespace {
@@ -113,7 +115,9 @@ class PgLogStore final : public LogStore {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kReadCommitted));
-    RETURN_IF_ERROR(WriteBatch(*conn, batch));
+    ASSIGN_OR_RETURN(const LogFrontierRow stored,
+                     ReadFrontierRow(*conn, kAppendOp, /*for_update=*/true));
+    RETURN_IF_ERROR(WriteBatch(*conn, stored, batch));
     return txn->Commit();
   }
 

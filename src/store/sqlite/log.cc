@@ -83,11 +83,14 @@ absl::StatusOr<LogFrontierRow> ReadFrontierRow(Connection& conn, absl::string_vi
   return row;
 }
 
-// Writes `batch` in the caller's write transaction on `conn`.
-absl::Status WriteBatch(Connection& conn, const LogBatch& batch) {
-  constexpr absl::string_view kOp = "append log";
+constexpr absl::string_view kAppendOp = "append log";
+
+// Writes `batch` in the caller's write transaction on `conn`, where the
+// log's frontier was read as `stored`.
+absl::Status WriteBatch(Connection& conn, const LogFrontierRow& stored,
+                        const LogBatch& batch) {
+  constexpr absl::string_view kOp = kAppendOp;
   RETURN_IF_ERROR(ValidateBatch(batch));
-  ASSIGN_OR_RETURN(LogFrontierRow stored, ReadFrontierRow(conn, kOp));
   if (stored.size != batch.first_index) {
     return absl::AbortedError(absl::StrCat("append log: batch starts at ",
                                            batch.first_index, " but the log has ",
@@ -146,9 +149,9 @@ absl::Status WriteBatch(Connection& conn, const LogBatch& batch) {
 }  // namespace
 
 absl::Status WriteLogBatch(Connection& conn, LogBatchBuilder build) {
-  ASSIGN_OR_RETURN(const LogFrontierRow stored, ReadFrontierRow(conn, "append log"));
+  ASSIGN_OR_RETURN(const LogFrontierRow stored, ReadFrontierRow(conn, kAppendOp));
   ASSIGN_OR_RETURN(const LogBatch batch, build(stored));
-  return WriteBatch(conn, batch);
+  return WriteBatch(conn, stored, batch);
 }
 
 namespace {
@@ -162,7 +165,8 @@ class SqliteLogStore final : public LogStore {
     ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_.Acquire());
     ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn,
                      Transaction::Begin(*conn, TransactionMode::kImmediate));
-    RETURN_IF_ERROR(WriteBatch(*conn, batch));
+    ASSIGN_OR_RETURN(const LogFrontierRow stored, ReadFrontierRow(*conn, kAppendOp));
+    RETURN_IF_ERROR(WriteBatch(*conn, stored, batch));
     return txn->Commit();
   }
 
